@@ -1,0 +1,71 @@
+"""hamstudy: exact, small-trial analysis of rehabilitation protocols.
+
+The public functions are imported lazily (on first attribute access) so that ``python -m hamstudy
+--help`` stays fast and importing the package does not pull in scipy, pandas or matplotlib until they
+are needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from hamstudy.errors import DataError
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_LAZY: dict[str, str] = {
+    # data layer
+    "read_trial": "hamstudy.data",
+    "Trial": "hamstudy.data",
+    # binary outcomes
+    "compare_binary": "hamstudy.binary",
+    "fisher_exact_batch": "hamstudy.binary",
+    "BinaryComparison": "hamstudy.binary",
+    # time to reinjury
+    "kaplan_meier": "hamstudy.survival",
+    "logrank": "hamstudy.survival",
+    "logrank_exact": "hamstudy.survival",
+    "rmst": "hamstudy.survival",
+    "cox": "hamstudy.survival",
+    "ph_test": "hamstudy.survival",
+    "cumulative_incidence": "hamstudy.survival",
+    "incidence_rate": "hamstudy.survival",
+    "rate_ratio": "hamstudy.survival",
+    # pooling trials
+    "meta_binary": "hamstudy.meta",
+    "meta_continuous": "hamstudy.meta",
+    "meta_generic": "hamstudy.meta",
+    # trial design
+    "power_fisher": "hamstudy.design",
+    "power_boschloo": "hamstudy.design",
+    "sample_size_fisher": "hamstudy.design",
+    "events_logrank": "hamstudy.design",
+    "sample_size_logrank": "hamstudy.design",
+    "simulate_logrank_power": "hamstudy.design",
+    "power_grid": "hamstudy.design",
+    # reconstruction from published curves
+    "reconstruct_ipd": "hamstudy.reconstruct",
+    "reconstruction_report": "hamstudy.reconstruct",
+}
+
+_SUBMODULES = {"datasets", "data", "binary", "survival", "meta", "design", "reconstruct", "plots", "report", "cli"}
+
+__all__ = ["DataError", "__version__", "datasets", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    if name in _SUBMODULES:
+        module = importlib.import_module(f"hamstudy.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'hamstudy' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

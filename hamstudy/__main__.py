@@ -1,0 +1,2 @@
+from hamstudy.cli import main
+raise SystemExit(main())

@@ -1,0 +1,34 @@
+"""Time to reinjury: Kaplan-Meier, log-rank, RMST, Cox and Firth, PH test, competing risks, rates.
+
+Public names are imported lazily from the submodule that holds them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_LAZY: dict[str, str] = {
+    "kaplan_meier": "km",
+    "KaplanMeierResult": "km",
+    "logrank": "logrank",
+    "logrank_exact": "logrank",
+    "rmst": "rmst",
+    "RMSTResult": "rmst",
+    "cumulative_incidence": "competing",
+    "incidence_rate": "rates",
+    "rate_ratio": "rates",
+    "cox": "cox",
+    "CoxResult": "cox",
+    "ph_test": "zph",
+}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f"hamstudy.survival.{_LAZY[name]}"), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'hamstudy.survival' has no attribute {name!r}")
