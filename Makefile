@@ -10,7 +10,6 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev,notebooks,distributed]'
-	$(BIN)/python -m ipykernel install --user --name python3 >/dev/null 2>&1 || true
 	touch $(STAMP)
 
 venv: $(STAMP)
