@@ -109,7 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             plugin = importlib.import_module(module)
         except ModuleNotFoundError as exc:
-            if exc.name != module:  # a real import error inside the plugin must not be hidden
+            # only the plugin (or its package) being absent is tolerated; an import error inside it is a bug
+            if exc.name is None or not (module == exc.name or module.startswith(exc.name + ".")):
                 raise
             continue
         plugin.add_parser(sub)
