@@ -14,7 +14,8 @@ from hamstudy.errors import DataError
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
+# public name -> the module that defines it (not a package that re-exports it: a submodule named
+# like its function, once imported, would shadow the function on the package)
 _LAZY: dict[str, str] = {
     # data layer
     "read_trial": "hamstudy.data",
@@ -24,15 +25,15 @@ _LAZY: dict[str, str] = {
     "fisher_exact_batch": "hamstudy.binary",
     "BinaryComparison": "hamstudy.binary",
     # time to reinjury
-    "kaplan_meier": "hamstudy.survival",
-    "logrank": "hamstudy.survival",
-    "logrank_exact": "hamstudy.survival",
-    "rmst": "hamstudy.survival",
-    "cox": "hamstudy.survival",
-    "ph_test": "hamstudy.survival",
-    "cumulative_incidence": "hamstudy.survival",
-    "incidence_rate": "hamstudy.survival",
-    "rate_ratio": "hamstudy.survival",
+    "kaplan_meier": "hamstudy.survival.km",
+    "logrank": "hamstudy.survival.logrank_tests",
+    "logrank_exact": "hamstudy.survival.logrank_tests",
+    "rmst": "hamstudy.survival.restricted_mean",
+    "cox": "hamstudy.survival.cox",
+    "ph_test": "hamstudy.survival.zph",
+    "cumulative_incidence": "hamstudy.survival.competing",
+    "incidence_rate": "hamstudy.survival.rates",
+    "rate_ratio": "hamstudy.survival.rates",
     # pooling trials
     "meta_binary": "hamstudy.meta",
     "meta_continuous": "hamstudy.meta",

@@ -74,3 +74,15 @@ def test_compare_table():
     proc = run("compare", "6/11", "0/13", "--labels", "STST,PATS")
     assert proc.returncode == 0, proc.stderr
     assert "STST: 6/11" in proc.stdout and "Fisher" in proc.stdout
+
+
+def test_public_names_resolve_to_functions_after_submodule_imports():
+    # importing a submodule named like its function must not turn the public name into a module
+    code = (
+        "import importlib, inspect, hamstudy;"
+        "[importlib.import_module(m) for m in set(hamstudy._LAZY.values())];"
+        "bad=[n for n in hamstudy._LAZY if inspect.ismodule(getattr(hamstudy, n))]; print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == ""
