@@ -29,7 +29,7 @@ _LAZY: dict[str, str] = {
     "logrank": "hamstudy.survival.logrank_tests",
     "logrank_exact": "hamstudy.survival.logrank_tests",
     "rmst": "hamstudy.survival.restricted_mean",
-    "cox": "hamstudy.survival.cox",
+    "cox": "hamstudy.survival.proportional_hazards",
     "ph_test": "hamstudy.survival.zph",
     "cumulative_incidence": "hamstudy.survival.competing",
     "incidence_rate": "hamstudy.survival.rates",

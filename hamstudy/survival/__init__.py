@@ -18,8 +18,8 @@ _LAZY: dict[str, str] = {
     "cumulative_incidence": "competing",
     "incidence_rate": "rates",
     "rate_ratio": "rates",
-    "cox": "cox",
-    "CoxResult": "cox",
+    "cox": "proportional_hazards",
+    "CoxResult": "proportional_hazards",
     "ph_test": "zph",
 }
 
