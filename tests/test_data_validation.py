@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import hamstudy
@@ -103,3 +104,30 @@ def test_missing_path():
 def test_folder_without_descriptor(tmp_path):
     with pytest.raises(DataError, match="has no datapackage.json"):
         hamstudy.read_trial(tmp_path)
+
+
+CURVES = Path(__file__).parent / "data" / "curves"
+
+
+def test_digitised_curve_becomes_reconstructed_participants():
+    curve, risk = CURVES / "hamstring_synthetic_curve.csv", CURVES / "hamstring_synthetic_at_risk.csv"
+    trial = hamstudy.read_trial(curve, at_risk=risk)
+    assert trial.provenance.reconstructed and trial.provenance.label == "RECONSTRUCTED"
+    assert set(trial.provenance.files) == {curve.name, risk.name}
+    ipd = trial.participants
+    assert list(ipd.columns[:4]) == ["participant_id", "arm", "time", "event"]
+    assert ipd["participant_id"].is_unique
+    # the at-risk table's first row of each arm is the number randomised
+    first = pd.read_csv(risk).sort_values("time").groupby("arm")["n_risk"].first()
+    assert ipd.groupby("arm").size().to_dict() == first.to_dict()
+    # a per-arm event total is honoured exactly
+    totals = ipd.groupby("arm")["event"].sum().astype(int).to_dict()
+    again = hamstudy.read_trial(curve, at_risk=risk, total_events=totals)
+    assert again.participants.groupby("arm")["event"].sum().astype(int).to_dict() == totals
+
+
+def test_cli_validate_digitised_curve():
+    proc = subprocess.run([sys.executable, "-m", "hamstudy", "validate", str(CURVES / "hamstring_synthetic_curve.csv"),
+                           "--at-risk", str(CURVES / "hamstring_synthetic_at_risk.csv")], capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "(reconstructed)" in proc.stdout and "participants" in proc.stdout

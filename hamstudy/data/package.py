@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -21,7 +22,7 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def read_trial(path: str | Path, *, at_risk: str | Path | None = None, total_events: int | None = None) -> Trial:
+def read_trial(path: str | Path, *, at_risk: str | Path | None = None, total_events: int | Mapping[str, int] | None = None) -> Trial:
     """Load a trial from a data package folder or a single CSV file.
 
     Parameters
@@ -34,8 +35,10 @@ def read_trial(path: str | Path, *, at_risk: str | Path | None = None, total_eve
         Kaplan-Meier curve, reconstructed into participant-level data).
     at_risk : str or Path, optional
         For a digitised curve: the CSV of numbers at risk (``arm, time, n_risk``).
-    total_events : int, optional
-        For a digitised curve without an at-risk table: the reported number of events.
+    total_events : int or mapping of arm to int, optional
+        For a digitised curve: the reported number of events (a mapping ``{arm: events}`` when the
+        curve has several arms). Guyot's method uses it for the last interval, and without an
+        at-risk table.
 
     Returns
     -------
@@ -62,7 +65,7 @@ def read_trial(path: str | Path, *, at_risk: str | Path | None = None, total_eve
     return _read_single_csv(path, at_risk=Path(at_risk) if at_risk is not None else None, total_events=total_events)
 
 
-def _read_single_csv(path: Path, *, at_risk: Path | None, total_events: int | None) -> Trial:
+def _read_single_csv(path: Path, *, at_risk: Path | None, total_events: int | Mapping[str, int] | None) -> Trial:
     problems: list[Problem] = []
     table = read_table(path, problems=problems)
     files = {path.name: sha256(path)} if path.exists() else {}
@@ -95,7 +98,7 @@ def _read_single_csv(path: Path, *, at_risk: Path | None, total_events: int | No
     return _assemble(name, name, tables, provenance, problems, path=path, studies_meta=None)
 
 
-def _reconstruct(curve: RawTable, at_risk: RawTable | None, total_events: int | None) -> RawTable:
+def _reconstruct(curve: RawTable, at_risk: RawTable | None, total_events: int | Mapping[str, int] | None) -> RawTable:
     from hamstudy.reconstruct import reconstruct_arms
 
     try:
