@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
+from hamstudy._lazy import lazy_exports
 from hamstudy.errors import DataError
 
 __version__ = "0.1.0"
@@ -45,6 +46,8 @@ _LAZY: dict[str, str] = {
     "events_logrank": "hamstudy.design",
     "sample_size_logrank": "hamstudy.design",
     "simulate_logrank_power": "hamstudy.design",
+    "power_logrank": "hamstudy.design",
+    "follow_up_logrank": "hamstudy.design",
     "power_grid": "hamstudy.design",
     # reconstruction from published curves
     "reconstruct_ipd": "hamstudy.reconstruct",
@@ -56,17 +59,16 @@ _SUBMODULES = {"datasets", "data", "binary", "survival", "meta", "design", "reco
 __all__ = ["DataError", "__version__", "datasets", *_LAZY]
 
 
+_lazy_getattr, _lazy_dir = lazy_exports("hamstudy", _LAZY, globals())
+
+
 def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value
-        return value
-    if name in _SUBMODULES:
+    if name in _SUBMODULES:  # a submodule is itself the attribute
         module = importlib.import_module(f"hamstudy.{name}")
         globals()[name] = module
         return module
-    raise AttributeError(f"module 'hamstudy' has no attribute {name!r}")
+    return _lazy_getattr(name)
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(_lazy_dir()) | _SUBMODULES)

@@ -65,6 +65,19 @@ def frame_from_rows(rows: dict[str, dict[str, Any]]) -> pd.DataFrame:
     return frame
 
 
+def row_of(result: Any) -> dict[str, Any]:
+    """The five frame columns read off a result's attributes (``statistic`` stands in for a
+    missing ``estimate``; absent intervals and p-values are NaN)."""
+    estimate = getattr(result, "estimate", getattr(result, "statistic", np.nan))
+    return {
+        "estimate": estimate,
+        "ci_low": getattr(result, "ci_low", np.nan),
+        "ci_high": getattr(result, "ci_high", np.nan),
+        "pvalue": getattr(result, "pvalue", np.nan),
+        "method": result.method,
+    }
+
+
 def frame_to_html(frame: pd.DataFrame, *, title: str | None = None) -> str:
     """Render a result frame as an HTML table, escaping every string (index, columns and cells)."""
     body = frame.to_html(escape=True, na_rep="", float_format=lambda v: f"{v:.6g}", border=0)
@@ -115,17 +128,7 @@ class Estimate(FrameResultMixin):
     name: str = "estimate"
 
     def to_frame(self) -> pd.DataFrame:
-        return frame_from_rows(
-            {
-                self.name: {
-                    "estimate": self.estimate,
-                    "ci_low": self.ci_low,
-                    "ci_high": self.ci_high,
-                    "pvalue": self.pvalue,
-                    "method": self.method,
-                }
-            }
-        )
+        return frame_from_rows({self.name: row_of(self)})
 
 
 @dataclass(frozen=True)
@@ -161,14 +164,4 @@ class TestResult(FrameResultMixin):
     name: str = "test"
 
     def to_frame(self) -> pd.DataFrame:
-        return frame_from_rows(
-            {
-                self.name: {
-                    "estimate": self.statistic,
-                    "ci_low": np.nan,
-                    "ci_high": np.nan,
-                    "pvalue": self.pvalue,
-                    "method": self.method,
-                }
-            }
-        )
+        return frame_from_rows({self.name: row_of(self)})

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from hamstudy._result import Estimate, FrameResultMixin, TestResult, frame_from_rows
+from hamstudy._result import Estimate, FrameResultMixin, TestResult, frame_from_rows, row_of
 from hamstudy.audit import PValueAudit
 from hamstudy.binary.bayes import BayesEstimate
 from hamstudy.binary.intervals import NNTEstimate
@@ -33,17 +33,7 @@ class ExactTest(TestResult):
     confidence_level: float = 0.95
 
     def to_frame(self) -> pd.DataFrame:
-        return frame_from_rows(
-            {
-                self.name: {
-                    "estimate": self.estimate,
-                    "ci_low": self.ci_low,
-                    "ci_high": self.ci_high,
-                    "pvalue": self.pvalue,
-                    "method": self.method,
-                }
-            }
-        )
+        return frame_from_rows({self.name: row_of(self)})
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,7 @@ Public names are imported lazily from the submodule that holds them, so that imp
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from hamstudy._lazy import lazy_exports
 
 _LAZY: dict[str, str] = {
     "power_fisher": "fisher_power",
@@ -32,13 +31,4 @@ _LAZY: dict[str, str] = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f"hamstudy.design.{_LAZY[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'hamstudy.design' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())

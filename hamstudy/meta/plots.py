@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 
@@ -30,6 +31,90 @@ def _cap(s: str) -> str:
 
 def _count(e, n) -> str:
     return f"{int(e)}/{int(n)}"
+
+
+_ZWS = "\u200b"  # marks a break opportunity after "/" while wrapping
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of ``text`` at most ``width`` characters where possible, broken between words, after "/"
+    or at hyphens, never inside a word (a single word longer than ``width`` keeps its own line)."""
+    marked = str(text).replace("/", "/" + _ZWS + " ")
+    lines = textwrap.wrap(marked, max(int(width), 1), break_long_words=False, break_on_hyphens=True)
+    return [line.replace(_ZWS + " ", "").replace(_ZWS, "") for line in lines] or [""]
+
+
+_HEAD_WIDTH = 16  # characters per line of the arm column heads
+_PT_PER_LINE = 1.25  # line height as a multiple of the font size (generous: matplotlib uses 1.2)
+
+
+def _head_texts(labels, binary: bool, continuous: bool) -> list[str]:
+    """The two arm column heads (empty when the table has no per-arm data)."""
+    unit = "events/total" if binary else ("mean (SD), n" if continuous else None)
+    if unit is None:
+        return []
+    return ["\n".join(_wrap(_cap(str(lab)), _HEAD_WIDTH)) + "\n" + unit for lab in labels[:2]]
+
+
+def _null_fraction(ax, null: float) -> float:
+    """Axes fraction of the null line (0.5 when the null is outside the x range)."""
+    x0, x1 = ax.get_xlim()
+    if not min(x0, x1) <= null <= max(x0, x1):
+        return 0.5
+    disp = ax.transData.transform((null, 0.0))
+    return float(ax.transAxes.inverted().transform(disp)[0])
+
+
+def _draw_favours(ax, left_txt: str, right_txt: str, null: float, ax_w: float, y: float, fs: float):
+    """'Favours ...' texts under the axis, ending at (left) and starting at (right) the null line.
+
+    Each side is wrapped to the room between the null line and its end of the axis, and the two are
+    anchored on either side of the null line, so they cannot overlap whatever their number of lines.
+    ``y`` is the top of the texts in axes fraction.
+    """
+    from matplotlib.transforms import offset_copy
+
+    frac = _null_fraction(ax, null)
+    gap_pt, char_in = 4.0, 0.075  # gap from the null line; width of a character at this font size
+    texts = []
+    for side, txt in (("left", left_txt), ("right", right_txt)):
+        room_in = (frac if side == "left" else 1.0 - frac) * ax_w - gap_pt / 72.0
+        lines = _wrap(txt, max(10, int(room_in / char_in)))
+        if side == "left":
+            lines[0] = "← " + lines[0]
+        else:
+            lines[-1] = lines[-1] + " →"
+        dx = -gap_pt if side == "left" else gap_pt
+        trans = offset_copy(ax.transAxes, fig=ax.figure, x=dx, y=0.0, units="points")
+        texts.append(ax.text(frac, y, "\n".join(lines),
+                             transform=trans, ha="right" if side == "left" else "left", va="top",
+                             multialignment=side, fontsize=fs, clip_on=False))
+    return texts
+
+
+_DEFAULT_SPAN_IN = 5.2 + 3.6 + 2.45  # study column to weight column in the default figure
+
+
+def _title_lines(title: str, width_in: float, fs: float) -> list[str]:
+    return _wrap(title, max(20, int(width_in / (0.55 * fs / 72.0))))
+
+
+def _top_margin_in(head_pt: float, title, fs: float) -> float:
+    """Room above the axes for the column heads (which start 0.18 in below its top) and the title."""
+    need_pt = head_pt - 0.18 * 72 + 10
+    if title:
+        need_pt += 6 + len(_title_lines(str(title), _DEFAULT_SPAN_IN, fs + 2)) * (fs + 2) * _PT_PER_LINE
+    return max(0.75, need_pt / 72)
+
+
+def _draw_title(ax, title: str, x: float, y: float, above_pt: float, width_in: float, fs: float):
+    """Title over all the text columns: left-aligned with the study column, above the column heads."""
+    from matplotlib.transforms import blended_transform_factory, offset_copy
+
+    lines = _title_lines(title, width_in, fs)
+    base = blended_transform_factory(ax.transAxes, ax.transData)
+    trans = offset_copy(base, fig=ax.figure, x=0.0, y=above_pt, units="points")
+    return ax.text(x, y, "\n".join(lines), transform=trans, ha="left", va="bottom", fontsize=fs, clip_on=False)
 
 
 def forest_plot(result, ax=None, *, labels=("treatment", "control"), favours=None, xlim=None, title=None):
@@ -75,10 +160,14 @@ def forest_plot(result, ax=None, *, labels=("treatment", "control"), favours=Non
     continuous = {"mean_t", "sd_t", "n_t"} <= set(t.columns)
     random = result.tau2_method is not None and result.method == "IV"
     ratio = result.is_ratio
+    fs = 9
+    heads = _head_texts(labels, binary, continuous)
+    head_pt = max([h.count("\n") + 1 for h in heads] + [2]) * fs * _PT_PER_LINE  # height of the column heads
     if ax is None:
-        height = 1.9 + 0.3 * (n + 4)
+        top = _top_margin_in(head_pt, title, fs)
+        height = 1.35 + top + 0.3 * (n + 4) - 0.2
         fig, ax = plt.subplots(figsize=(11.5, height))
-        fig.subplots_adjust(left=5.3 / 11.5, right=1 - 2.6 / 11.5, top=1 - 0.75 / height, bottom=1.35 / height)
+        fig.subplots_adjust(left=5.3 / 11.5, right=1 - 2.6 / 11.5, top=1 - top / height, bottom=1.35 / height)
     # text columns are placed in inches from the axes edges, converted to axes fractions
     bbox = ax.get_window_extent().transformed(ax.figure.dpi_scale_trans.inverted())
     ax_w, ax_h = max(bbox.width, 0.5), max(bbox.height, 0.5)
@@ -143,19 +232,10 @@ def forest_plot(result, ax=None, *, labels=("treatment", "control"), favours=Non
 
     # text columns
     tr = blended_transform_factory(ax.transAxes, ax.transData)
-    fs = 9
     head_y = n + 2.6
-    import textwrap
 
     x_study, x_t, x_c, x_eff, x_w = fx(-5.2), fx(-2.35), fx(-0.85), fx(0.12), fx(2.45)
-    wrap = lambda s: "\n".join(textwrap.wrap(s, 16))  # noqa: E731
-    cols_left = [(x_study, "Study", "left")]
-    if binary:
-        cols_left += [(x_t, wrap(_cap(labels[0])) + "\nevents/total", "center"),
-                      (x_c, wrap(_cap(labels[1])) + "\nevents/total", "center")]
-    elif continuous:
-        cols_left += [(x_t, wrap(_cap(labels[0])) + "\nmean (SD), n", "center"),
-                      (x_c, wrap(_cap(labels[1])) + "\nmean (SD), n", "center")]
+    cols_left = [(x_study, "Study", "left")] + [(x, h, "center") for x, h in zip((x_t, x_c), heads)]
     measure_name = {"RR": "Risk ratio", "OR": "Odds ratio", "RD": "Risk difference", "MD": "Mean difference",
                     "SMD": "Hedges' g"}.get(result.measure, MEASURE_NAMES.get(result.measure, "Effect").capitalize())
     lvl = f"{100 * result.confidence_level:g}%"
@@ -223,13 +303,9 @@ def forest_plot(result, ax=None, *, labels=("treatment", "control"), favours=Non
         ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
         ax.xaxis.set_minor_formatter(NullFormatter())
     left_txt, right_txt = favours if favours is not None else (f"Favours {labels[0]}", f"Favours {labels[1]}")
-    width = max(12, int(ax_w / 2 / 0.075))  # characters per half axis at this font size
-    ax.text(0.0, fy(0.32), "← " + "\n".join(textwrap.wrap(left_txt, width)), transform=ax.transAxes, ha="left",
-            va="top", multialignment="left", fontsize=fs - 1)
-    ax.text(1.0, fy(0.32), "\n".join(textwrap.wrap(right_txt, width)) + " →", transform=ax.transAxes, ha="right",
-            va="top", multialignment="right", fontsize=fs - 1)
+    _draw_favours(ax, str(left_txt), str(right_txt), null, ax_w, fy(0.32), fs - 1)
     if title:
-        ax.set_title(title, fontsize=fs + 2, loc="left")
+        _draw_title(ax, str(title), x_study, head_y, head_pt + 6.0, 5.2 + ax_w + 2.45, fs + 2)
     return ax
 
 

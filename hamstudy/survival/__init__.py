@@ -5,8 +5,7 @@ Public names are imported lazily from the submodule that holds them.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from hamstudy._lazy import lazy_exports
 
 _LAZY: dict[str, str] = {
     "kaplan_meier": "km",
@@ -26,9 +25,4 @@ _LAZY: dict[str, str] = {
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        value = getattr(importlib.import_module(f"hamstudy.survival.{_LAZY[name]}"), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'hamstudy.survival' has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, globals())
