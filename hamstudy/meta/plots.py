@@ -88,7 +88,7 @@ def _draw_favours(ax, left_txt: str, right_txt: str, null: float, ax_w: float, y
         trans = offset_copy(ax.transAxes, fig=ax.figure, x=dx, y=0.0, units="points")
         texts.append(ax.text(frac, y, "\n".join(lines),
                              transform=trans, ha="right" if side == "left" else "left", va="top",
-                             multialignment=side, fontsize=fs, clip_on=False))
+                             multialignment=side, fontsize=fs, clip_on=False, gid=f"favours-{side}"))
     return texts
 
 
@@ -114,7 +114,8 @@ def _draw_title(ax, title: str, x: float, y: float, above_pt: float, width_in: f
     lines = _title_lines(title, width_in, fs)
     base = blended_transform_factory(ax.transAxes, ax.transData)
     trans = offset_copy(base, fig=ax.figure, x=0.0, y=above_pt, units="points")
-    return ax.text(x, y, "\n".join(lines), transform=trans, ha="left", va="bottom", fontsize=fs, clip_on=False)
+    return ax.text(x, y, "\n".join(lines), transform=trans, ha="left", va="bottom", fontsize=fs, clip_on=False,
+                   gid="forest-title")
 
 
 def forest_plot(result, ax=None, *, labels=("treatment", "control"), favours=None, xlim=None, title=None):
@@ -131,12 +132,14 @@ def forest_plot(result, ax=None, *, labels=("treatment", "control"), favours=Non
         Names of the two arms (treatment, control), used in column heads and, by default, in
         "Favours ..." under the axis.
     favours : (str, str), optional
-        Text under the left and right ends of the axis. Default "Favours <treatment>" on the left
+        Text under the axis, left and right of the null line. Default "Favours <treatment>" on the left
         and "Favours <control>" on the right, which is right when lower values are better for the
         treatment arm (risks of reinjury, days to return to sport); swap them when higher is better.
     xlim : (float, float), optional
         Axis limits on the natural scale; intervals beyond them end in an arrow.
     title : str, optional
+        Drawn above the column heads, left-aligned with the study column, so it spans all the text
+        columns instead of the plot area alone.
 
     Returns
     -------
@@ -144,6 +147,8 @@ def forest_plot(result, ax=None, *, labels=("treatment", "control"), favours=Non
 
     Notes
     -----
+    Arm names are wrapped between words (and after "/"), never inside a word. The "Favours ..."
+    texts end at (left) and start at (right) the null line, each wrapped to the room on its side.
     Squares have area proportional to the study's weight in the model; whiskers are the
     per-study normal-quantile confidence intervals (metafor's ``forest``). Ratios are shown on a
     log axis with the null line at 1 (0 for differences). Studies left out of the model (double

@@ -171,11 +171,12 @@ class CumulativeIncidenceResult(FrameResultMixin):
             }
         return frame_from_rows(rows)
 
-    def plot(self, ax=None):
-        """Step curves of the cumulative incidence per cause (and group)."""
+    def plot(self, ax=None, *, band: bool = True, colors=None):
+        """Step curves of the cumulative incidence per cause (and group); ``colors`` maps a group to
+        a colour (see :func:`hamstudy.survival.plots.plot_cumulative_incidence`)."""
         from hamstudy.survival.plots import plot_cumulative_incidence
 
-        return plot_cumulative_incidence(self, ax=ax)
+        return plot_cumulative_incidence(self, ax=ax, band=band, colors=colors)
 
 
 def cumulative_incidence(

@@ -25,7 +25,45 @@ def _n_at_risk(result, times: np.ndarray) -> np.ndarray:
     return padded[idx].astype(int)
 
 
-def plot_km(results: Mapping, ax=None, at_risk: bool = True, times=None, *, band: bool = True):
+def arm_colors(labels, colors: Mapping | None = None) -> dict:
+    """Colour of each arm: the same arm gets the same colour in every survival figure.
+
+    Parameters
+    ----------
+    labels : iterable
+        Arm (group) labels; repeats are ignored.
+    colors : mapping of label to colour, optional
+        Colours to force; labels not in it get the default ones.
+
+    Returns
+    -------
+    dict
+        Label -> colour, in the order the labels first appear in ``labels``.
+
+    Notes
+    -----
+    The colours of matplotlib's current property cycle are given to the distinct labels in sorted
+    order (of their text), so they depend only on the set of arms shown, not on the order the results
+    are passed in: ``plot_km({"STST": a, "PATS": b})`` and ``cumulative_incidence(..., group=arm).plot()``
+    (whose groups are sorted) colour each arm alike.
+    """
+    import matplotlib as mpl
+    from matplotlib.colors import is_color_like
+
+    if colors is not None and not isinstance(colors, Mapping):
+        raise ValueError(f"colors must be a mapping of label -> colour or None; got {type(colors).__name__}")
+    forced = dict(colors or {})
+    for label, colour in forced.items():
+        if not is_color_like(colour):
+            raise ValueError(f"colors[{label!r}] is not a matplotlib colour: {colour!r}")
+    distinct = list(dict.fromkeys(labels))
+    cycle = mpl.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
+    rank = {lab: i for i, lab in enumerate(sorted(distinct, key=str))}
+    return {lab: forced.get(lab, cycle[rank[lab] % len(cycle)]) for lab in distinct}
+
+
+def plot_km(results: Mapping, ax=None, at_risk: bool = True, times=None, *, band: bool = True,
+            colors: Mapping | None = None):
     """Kaplan-Meier curves of one or more :class:`KaplanMeierResult` with a shared at-risk table.
 
     Parameters
@@ -40,6 +78,9 @@ def plot_km(results: Mapping, ax=None, at_risk: bool = True, times=None, *, band
         Times of the x ticks and at-risk columns; by default matplotlib's ticks within the data.
     band : bool, optional
         Shade the pointwise confidence band.
+    colors : mapping of label to colour, optional
+        Colours to force per curve; by default :func:`arm_colors` (the same arm has the same colour
+        here and in :func:`plot_cumulative_incidence`).
 
     Returns
     -------
@@ -66,12 +107,13 @@ def plot_km(results: Mapping, ax=None, at_risk: bool = True, times=None, *, band
             raise TypeError(f"results[{label!r}] must be a KaplanMeierResult; got {type(res).__name__}")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.5 + 0.25 * len(results) * at_risk))
+    palette = arm_colors(results, colors)
     tmax = max(float(r.table["time"].max()) for r in results.values())
     for label, res in results.items():
         tab = res.table
         x, y = _steps(tab["time"].to_numpy(), tab["survival"].to_numpy(), 1.0)
-        (line,) = ax.step(x, y, where="post", label=str(label))
-        colour = line.get_color()
+        colour = palette[label]
+        ax.step(x, y, where="post", label=str(label), color=colour)
         cens = tab["n_censor"].to_numpy() > 0
         ax.plot(tab["time"].to_numpy()[cens], tab["survival"].to_numpy()[cens], "+", color=colour, ms=7)
         if band:
@@ -124,7 +166,7 @@ def plot_km(results: Mapping, ax=None, at_risk: bool = True, times=None, *, band
     return ax
 
 
-def plot_cumulative_incidence(result, ax=None, *, band: bool = True):
+def plot_cumulative_incidence(result, ax=None, *, band: bool = True, colors: Mapping | None = None):
     """Cumulative incidence curves, one per cause and group, from :func:`cumulative_incidence`.
 
     Parameters
@@ -133,10 +175,18 @@ def plot_cumulative_incidence(result, ax=None, *, band: bool = True):
     ax : matplotlib Axes, optional
     band : bool, optional
         Shade the pointwise confidence band.
+    colors : mapping of label to colour, optional
+        Colours to force per group (per cause when there is a single group); by default
+        :func:`arm_colors`, so an arm has the same colour as in :func:`plot_km`.
 
     Returns
     -------
     matplotlib Axes
+
+    Notes
+    -----
+    With several groups the colour shows the group and the line style the cause; with one group
+    the colour shows the cause.
     """
     import matplotlib.pyplot as plt
 
@@ -146,17 +196,22 @@ def plot_cumulative_incidence(result, ax=None, *, band: bool = True):
         raise TypeError(f"result must be a CumulativeIncidenceResult; got {type(result).__name__}")
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 4.5))
-    several_groups = result.table["group"].nunique() > 1
-    for (grp, cause), sub in result.table.groupby(["group", "cause"], sort=True):
+    tab = result.table
+    several_groups = tab["group"].nunique() > 1
+    palette = arm_colors(tab["group"] if several_groups else tab["cause"], colors)
+    styles = ["-", "--", ":", "-."]
+    for (grp, cause), sub in tab.groupby(["group", "cause"], sort=True):
         t = sub["time"].to_numpy()
         x, y = _steps(t, sub["incidence"].to_numpy(), 0.0)
         label = f"{grp}: cause {cause}" if several_groups else f"cause {cause}"
-        (line,) = ax.step(x, y, where="post", label=label)
+        colour = palette[grp] if several_groups else palette[cause]
+        style = styles[list(result.causes).index(cause) % len(styles)] if several_groups else "-"
+        ax.step(x, y, where="post", label=label, color=colour, linestyle=style)
         if band:
             _, lo = _steps(t, sub["ci_low"].to_numpy(), 0.0)
             _, hi = _steps(t, sub["ci_high"].to_numpy(), 0.0)
             ok = ~(np.isnan(lo) | np.isnan(hi))
-            ax.fill_between(x[ok], lo[ok], hi[ok], step="post", color=line.get_color(), alpha=0.15, lw=0)
+            ax.fill_between(x[ok], lo[ok], hi[ok], step="post", color=colour, alpha=0.15, lw=0)
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlim(left=0)
     ax.set_xlabel("Time")
