@@ -34,15 +34,31 @@ def check_alternative(alternative: str) -> str:
     return alternative
 
 
+def _open_unit(value: float, name: str) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number in (0, 1); got {value!r}") from None
+    if not 0.0 < number < 1.0 or math.isnan(number):
+        raise ValueError(f"{name} must be in (0, 1); got {value!r}")
+    return number
+
+
 def check_confidence_level(confidence_level: float) -> float:
     """Return ``confidence_level`` as a float strictly between 0 and 1, else raise ``ValueError``."""
-    try:
-        level = float(confidence_level)
-    except (TypeError, ValueError):
-        raise ValueError(f"confidence_level must be a number in (0, 1); got {confidence_level!r}") from None
-    if not 0.0 < level < 1.0 or math.isnan(level):
-        raise ValueError(f"confidence_level must be in (0, 1); got {confidence_level!r}")
-    return level
+    return _open_unit(confidence_level, "confidence_level")
+
+
+def check_alpha(alpha: float) -> float:
+    """Return the significance level ``alpha`` as a float strictly between 0 and 1, else raise ``ValueError``."""
+    return _open_unit(alpha, "alpha")
+
+
+def normal_quantile(confidence_level: float) -> float:
+    """The two-sided standard normal critical value z for ``confidence_level`` (1.959964... at 0.95)."""
+    from scipy.special import ndtri
+
+    return float(-ndtri((1.0 - confidence_level) / 2.0))
 
 
 def frame_from_rows(rows: dict[str, dict[str, Any]]) -> pd.DataFrame:

@@ -18,7 +18,7 @@ from typing import Any, Mapping
 
 import pandas as pd
 
-from hamstudy._result import FrameResultMixin, frame_from_rows
+from hamstudy._result import FrameResultMixin, check_alpha, frame_from_rows
 
 _COMPARATORS = {"=": "=", "==": "=", "<": "<", ">": ">", "<=": "<=", ">=": ">=", "≤": "<=", "≥": ">=", "=<": "<=", "=>": ">="}
 
@@ -223,12 +223,7 @@ def audit_pvalue(reported, candidates: Mapping[str, float], *, alpha: float = 0.
     """
     if not isinstance(candidates, Mapping):
         raise TypeError(f"candidates must be a mapping of test name to p-value; got {type(candidates).__name__}")
-    try:
-        alpha = float(alpha)
-    except (TypeError, ValueError):
-        raise ValueError(f"alpha must be a number in (0, 1); got {alpha!r}") from None
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must be in (0, 1); got {alpha!r}")
+    alpha = check_alpha(alpha)
     text, comparator, value, decimals = _parse_reported(reported)
     clean: dict[str, float] = {}
     for name, p in candidates.items():

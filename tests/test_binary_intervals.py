@@ -12,7 +12,8 @@ from statsmodels.stats.proportion import proportion_confint
 
 from hamstudy._result import Estimate
 from hamstudy.binary import nnt_from_difference, wilson_interval
-from hamstudy.binary.intervals import _koopman_statistic, _z, koopman_ratio, newcombe_difference
+from hamstudy._result import normal_quantile as _z
+from hamstudy.binary.intervals import _koopman_statistic, koopman_ratio, newcombe_difference
 
 SCIPY_REF = Path(__file__).parent / "reference" / "binary_scipy.csv"
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import hamstudy
 from hamstudy.data import Provenance, Trial, write_trial
-from hamstudy.data.schema import MISSING_VALUES, markdown_tables
+from hamstudy.data.schema import MISSING_VALUES, markdown_tables, table_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -103,3 +103,24 @@ def test_rewrite_of_a_bundled_package_is_identical(tmp_path):
 
 def test_data_readme_shows_the_schema():
     assert markdown_tables() in (ROOT / "data" / "README.md").read_text(encoding="utf-8")
+
+
+def test_failed_write_leaves_the_earlier_package_intact(tmp_path, monkeypatch):
+    import pytest
+
+    import hamstudy.data.write as w
+
+    trial = hamstudy.datasets.load("sherry_best_2004")
+    target = write_trial(trial, tmp_path / "pkg")
+    before = {p.name: p.read_bytes() for p in target.iterdir()}
+
+    def broken(kind, cols):
+        if kind == "binary":
+            raise OSError("disk full")
+        return table_schema(kind, cols)
+
+    monkeypatch.setattr(w, "table_schema", broken)
+    with pytest.raises(OSError, match="disk full"):
+        write_trial(trial, tmp_path / "pkg")
+    assert {p.name: p.read_bytes() for p in target.iterdir()} == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pkg"]  # no staging folder left behind

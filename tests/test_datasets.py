@@ -134,3 +134,16 @@ def test_wheel_ships_the_bundled_data(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "14"
+
+
+def test_trial_compare_equals_compare_binary_and_passes_reported_p():
+    trial = hamstudy.datasets.load("sherry_best_2004")
+    got = trial.compare("reinjury", window_days=365)
+    want = hamstudy.compare_binary(7, 10, 1, 13, labels=("STST", "PATS"))
+    pd.testing.assert_frame_equal(got.to_frame(), want.to_frame())
+    assert got.audit is None  # no reinjury p-value was found for this trial
+    rcts = hamstudy.datasets.load("hamstring_rcts")
+    pet = rcts.compare("recurrent_injury", study="petersen2011")
+    assert pet.labels == ("Nordic", "control") and pet.events == (3, 20)
+    assert pet.audit is not None and pet.audit.value == 0.003
+    assert pet.audit.disagreement  # an adjusted analysis: the crude exact p-values are all below .001

@@ -241,7 +241,7 @@ def test_svg_is_deterministic_and_ids_are_unique_in_a_page():
 
 
 def test_staged_output_failure_leaves_previous_output_intact(tmp_path):
-    from hamstudy.report.atomic import StagedOutput
+    from hamstudy._atomic import StagedOutput
 
     out = tmp_path / "reports"
     out.mkdir()
@@ -266,7 +266,7 @@ def test_staged_output_failure_leaves_previous_output_intact(tmp_path):
 def test_staged_output_rolls_back_when_a_rename_fails(tmp_path, monkeypatch):
     import os
 
-    from hamstudy.report import atomic
+    from hamstudy import _atomic as atomic
 
     out = tmp_path / "reports"
     with atomic.StagedOutput(out) as stage:
@@ -589,7 +589,8 @@ def test_p_style_option(tmp_path):
 def test_docstring_examples_hold():
     import doctest
 
-    from hamstudy.report import atomic, format as fmt
+    from hamstudy import _atomic as atomic
+    from hamstudy.report import format as fmt
 
     for module in (fmt, atomic):
         result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

@@ -8,18 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from hamstudy._result import check_alpha
 from hamstudy.binary._validate import check_table
 from hamstudy.binary.fisher import fisher_exact_batch
-
-
-def _check_alpha(alpha) -> float:
-    try:
-        a = float(alpha)
-    except (TypeError, ValueError):
-        raise ValueError(f"alpha must be a number in (0, 1); got {alpha!r}") from None
-    if not 0.0 < a < 1.0:
-        raise ValueError(f"alpha must be in (0, 1); got {alpha!r}")
-    return a
 
 
 def _first_index(condition: np.ndarray) -> int | None:
@@ -88,7 +79,7 @@ def fragility_index(e1, n1, e2, n2, *, alpha=0.05):
     2
     """
     e1, n1, e2, n2 = check_table(e1, n1, e2, n2)
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     if float(fisher_exact_batch(e1, n1, e2, n2)) >= alpha:
         return None
     if e1 != e2:
@@ -135,7 +126,7 @@ def reverse_fragility_index(e1, n1, e2, n2, *, alpha=0.05):
     3
     """
     e1, n1, e2, n2 = check_table(e1, n1, e2, n2)
-    alpha = _check_alpha(alpha)
+    alpha = check_alpha(alpha)
     if float(fisher_exact_batch(e1, n1, e2, n2)) < alpha:
         return None
     counts = [

@@ -12,14 +12,9 @@ import math
 from dataclasses import dataclass
 
 from scipy.optimize import brentq
-from scipy.special import ndtri
 
-from hamstudy._result import Estimate, check_confidence_level
+from hamstudy._result import Estimate, check_confidence_level, normal_quantile
 from hamstudy.binary._validate import as_count
-
-
-def _z(confidence_level: float) -> float:
-    return float(-ndtri((1.0 - confidence_level) / 2.0))
 
 
 def _wilson_bounds(x: int, n: int, z: float) -> tuple[float, float]:
@@ -78,13 +73,13 @@ def wilson_interval(events, total, *, confidence_level=0.95) -> Estimate:
     if x > n:
         raise ValueError(f"events must not exceed total; got {x} > {n}")
     level = check_confidence_level(confidence_level)
-    low, high = _wilson_bounds(x, n, _z(level))
+    low, high = _wilson_bounds(x, n, normal_quantile(level))
     return Estimate(x / n, low, high, "Wilson score interval", confidence_level=level, name="proportion")
 
 
 def newcombe_difference(e1: int, n1: int, e2: int, n2: int, confidence_level: float) -> Estimate:
     """Risk difference p1 - p2 with Newcombe's hybrid score interval (method 10, no correction)."""
-    z = _z(confidence_level)
+    z = normal_quantile(confidence_level)
     p1, p2 = e1 / n1, e2 / n2
     l1, u1 = _wilson_bounds(e1, n1, z)
     l2, u2 = _wilson_bounds(e2, n2, z)
@@ -133,7 +128,7 @@ def koopman_ratio(e1: int, n1: int, e2: int, n2: int, confidence_level: float) -
     upper limit is finite; with no events at all the ratio is undefined (NaN) and the interval is
     [0, inf].
     """
-    crit = _z(confidence_level) ** 2  # chi-square(1) quantile
+    crit = normal_quantile(confidence_level) ** 2  # chi-square(1) quantile
     method = "Koopman asymptotic score"
     if e1 == 0 and e2 == 0:
         return Estimate(math.nan, 0.0, math.inf, method, confidence_level=confidence_level, name="risk_ratio")

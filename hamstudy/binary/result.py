@@ -153,6 +153,11 @@ class BinaryComparison(FrameResultMixin):
             "bayes": self.bayes,
         }
 
+    def _nnt_method(self) -> str:
+        """The NNT row's method text: the direction convention, no numbers (the report formats those)."""
+        text = f"{self.nnt.method}; positive = NNTB, negative = NNTH, {self.labels[0]} instead of {self.labels[1]}"
+        return text + ("; the interval runs through infinity" if self.nnt.crosses_infinity else "")
+
     def to_frame(self) -> pd.DataFrame:
         """Tidy table: one row per arm proportion, test and estimate (nothing rounded)."""
         rows: dict[str, dict] = {}
@@ -170,7 +175,7 @@ class BinaryComparison(FrameResultMixin):
                 "ci_low": obj.ci_low,
                 "ci_high": obj.ci_high,
                 "pvalue": obj.pvalue,
-                "method": obj.method if name != "nnt" else f"{obj.method}: {obj.describe()}",
+                "method": obj.method if name != "nnt" else self._nnt_method(),
             }
         rows["bayes_prob_greater"] = {
             "estimate": self.bayes.prob_greater,

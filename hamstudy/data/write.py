@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from hamstudy._atomic import StagedOutput
 from hamstudy.data.schema import COLUMN_ORDER, OPEN_TABLES, fields_by_name, table_schema
 from hamstudy.data.trial import Trial
 
@@ -47,21 +46,22 @@ def _columns(kind: str, frame: pd.DataFrame, *, with_study: bool) -> list[str]:
 def write_trial(trial: Trial, folder: str | Path, *, description: str | None = None, extra: dict | None = None) -> Path:
     """Write ``trial`` as a data package folder (``datapackage.json`` plus one CSV per table).
 
-    The folder is written atomically: built beside the target and then renamed into place, so a
-    failure leaves any earlier package untouched. Floats are written with ``repr`` so that reading
+    The folder is written atomically (:class:`hamstudy._atomic.StagedOutput`): built beside the
+    target and renamed into place, the earlier package kept aside and restored if the rename fails,
+    so a failure leaves any earlier package untouched. Floats are written with ``repr`` so that reading
     the package back gives the same numbers bit for bit.
     """
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
     studies = trial.studies
     has_studies = trial.kind == "collection" or (
         len(studies) > 0 and studies.drop(columns="study").notna().to_numpy().any()
     )
     tables = {"studies": studies if has_studies else None, "arms": trial.arms, "binary": trial.binary,
               "continuous": trial.continuous, "participants": trial.participants}
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    resources = []
-    try:
+    with StagedOutput(folder.parent) as stage:
+        tmp = stage.path / folder.name
+        tmp.mkdir()
+        resources = []
         for kind, frame in tables.items():
             if frame is None or len(frame) == 0:
                 continue
@@ -90,18 +90,5 @@ def write_trial(trial: Trial, folder: str | Path, *, description: str | None = N
             "resources": resources,
         }
         (tmp / "datapackage.json").write_text(json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        if folder.exists():
-            old = folder.with_name(f".{folder.name}.old")
-            os.replace(folder, old)
-            os.replace(tmp, folder)
-            for p in old.iterdir():
-                p.unlink()
-            old.rmdir()
-        else:
-            os.replace(tmp, folder)
-    except BaseException:
-        for p in tmp.glob("*"):
-            p.unlink()
-        tmp.rmdir()
-        raise
+        stage.commit()
     return folder

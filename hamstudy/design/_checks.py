@@ -28,10 +28,6 @@ def check_probability(value, name: str, *, open_low: bool = False, open_high: bo
     return p
 
 
-def check_alpha(alpha) -> float:
-    return check_probability(alpha, "alpha", open_low=True, open_high=True)
-
-
 def check_power(power) -> float:
     return check_probability(power, "power", open_low=True, open_high=True)
 

@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from hamstudy._result import check_alternative, frame_from_rows
-from hamstudy.design._checks import check_alpha, check_count, check_positive, check_power, check_probability
+from hamstudy._result import check_alpha
+from hamstudy.design._checks import check_count, check_positive, check_power, check_probability
 
 #: Binomial outcomes whose cumulative probability from either end is below this are skipped; the
 #: neglected probability is below ``4 * TAIL_EPS`` (far below double-precision rounding of power).

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from hamstudy._result import FrameResultMixin, frame_from_rows
-from hamstudy.design._checks import check_alpha, check_count, check_positive
+from hamstudy._result import check_alpha
+from hamstudy.design._checks import check_count, check_positive
 from hamstudy.design.logrank_stat import logrank_statistics
 
 #: At most this many trials per chunk; fewer for big trials (about 400,000 athletes per chunk).

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hamstudy._result import FrameResultMixin, frame_from_rows
+from hamstudy._result import FrameResultMixin, check_alpha, frame_from_rows
 from hamstudy.design._checks import (
-    check_alpha,
     check_hazard_ratio,
     check_positive,
     check_power,

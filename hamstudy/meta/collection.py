@@ -37,6 +37,18 @@ def _text(x) -> str:
     return "" if x is None or (isinstance(x, float) and np.isnan(x)) else str(x).strip()
 
 
+def _check_collection(trial, table: str, treatment_families, control_families) -> tuple[set, set]:
+    """The trial must carry ``table`` and ``arms`` frames; the two family sets must not overlap."""
+    for attr in (table, "arms"):
+        if not isinstance(getattr(trial, attr, None), pd.DataFrame):
+            raise TypeError(f"trial must have a .{attr} DataFrame (a collection Trial); got {type(trial).__name__}")
+    tf = _families(treatment_families, "treatment_families")
+    cf = _families(control_families, "control_families")
+    if tf & cf:
+        raise ValueError(f"a family cannot be both treatment and control: {', '.join(sorted(tf & cf))}")
+    return tf, cf
+
+
 def pairwise_binary(trial, *, outcome, window_days=None, treatment_families, control_families) -> pd.DataFrame:
     """One row per study (treatment arm versus control arm) from a collection's per-arm tables.
 
@@ -86,13 +98,7 @@ def pairwise_binary(trial, *, outcome, window_days=None, treatment_families, con
     >>> [int(row[c]) for c in ("events_t", "total_t", "events_c", "total_c")], row.verification
     ([0, 13, 6, 11], 'secondary')
     """
-    for attr in ("binary", "arms"):
-        if not isinstance(getattr(trial, attr, None), pd.DataFrame):
-            raise TypeError(f"trial must have a .{attr} DataFrame (a collection Trial); got {type(trial).__name__}")
-    tf = _families(treatment_families, "treatment_families")
-    cf = _families(control_families, "control_families")
-    if tf & cf:
-        raise ValueError(f"a family cannot be both treatment and control: {', '.join(sorted(tf & cf))}")
+    tf, cf = _check_collection(trial, "binary", treatment_families, control_families)
     b = trial.binary
     if outcome not in set(b["outcome"]):
         raise ValueError(f"outcome {outcome!r} not found; the binary table has {', '.join(map(str, sorted(set(b['outcome']))))}")
@@ -185,13 +191,7 @@ def pairwise_continuous(trial, *, outcome, treatment_families, control_families)
     >>> "hickey2020" in rts.attrs["excluded"]
     True
     """
-    for attr in ("continuous", "arms"):
-        if not isinstance(getattr(trial, attr, None), pd.DataFrame):
-            raise TypeError(f"trial must have a .{attr} DataFrame (a collection Trial); got {type(trial).__name__}")
-    tf = _families(treatment_families, "treatment_families")
-    cf = _families(control_families, "control_families")
-    if tf & cf:
-        raise ValueError(f"a family cannot be both treatment and control: {', '.join(sorted(tf & cf))}")
+    tf, cf = _check_collection(trial, "continuous", treatment_families, control_families)
     d = trial.continuous
     if outcome not in set(d["outcome"]):
         raise ValueError(f"outcome {outcome!r} not found; the continuous table has "

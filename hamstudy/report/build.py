@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from hamstudy.report.atomic import StagedOutput
+from hamstudy._atomic import StagedOutput
 from hamstudy.report.context import Context
 from hamstudy.report.document import Callout, Document, Heading, Paragraph
 from hamstudy.report.format import DEFAULT_STYLE, NumberStyle

@@ -64,10 +64,6 @@ def check_conf_type(conf_type: str) -> str:
     return conf_type
 
 
-def z_value(confidence_level: float) -> float:
-    return float(stats.norm.ppf(1.0 - (1.0 - confidence_level) / 2.0))
-
-
 @dataclass(frozen=True)
 class RiskTable:
     """One row per distinct observed time (events or censorings), sorted increasingly."""

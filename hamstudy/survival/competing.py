@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hamstudy._result import FrameResultMixin, check_confidence_level, frame_from_rows
+from hamstudy._result import FrameResultMixin, check_confidence_level, frame_from_rows, normal_quantile
 from hamstudy.survival import _np_util as U
 
 _CONF_TYPES = ("log", "plain")
@@ -253,7 +253,7 @@ def cumulative_incidence(
         codes = np.zeros(t.size, dtype=np.intp)
     else:
         levels, codes = U.as_labels(group, t.size, "group")
-    z = U.z_value(level)
+    z = normal_quantile(level)
     frames, free = [], []
     for gi, lab in enumerate(levels):
         m = codes == gi

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hamstudy._result import Estimate, FrameResultMixin, check_confidence_level
+from hamstudy._result import Estimate, FrameResultMixin, check_confidence_level, normal_quantile
 from hamstudy.survival import _np_util as U
 
 _TOL = math.sqrt(np.finfo(float).eps)  # R's tolerance in survmean()'s median search
@@ -153,7 +153,7 @@ def kaplan_meier(time, event, *, confidence_level: float = 0.95, conf_type: str 
     logse = np.sqrt(green)
     with np.errstate(invalid="ignore"):
         std_err = surv * logse  # S * sqrt(Greenwood sum); 0 * inf = NaN where S = 0, as R
-    z = U.z_value(level)
+    z = normal_quantile(level)
     lower, upper = U.confint(surv, logse, z, conf_type)
     columns = ["time", "n_risk", "n_event", "n_censor", "survival", "std_err", "ci_low", "ci_high"]
     # one 2-D float block: pandas does not copy it again to consolidate (as it does for a dict)

@@ -148,10 +148,7 @@ def rate_ratio(
     t2 = _check_exposure(exposure2, "exposure2")
     scale = _check_per(per)
     level = check_confidence_level(confidence_level)
-    method = (
-        f"Rate ratio {x1}/{t1:g} vs {x2}/{t2:g} (per {scale:g}: {x1 / t1 * scale:.4g} vs "
-        f"{x2 / t2 * scale:.4g}); exact conditional binomial"
-    )
+    method = f"Rate ratio of arm 1 to arm 2 per {scale:g} exposure units; exact conditional binomial"
     n = x1 + x2
     if n == 0:
         return Estimate(math.nan, 0.0, math.inf, method, level, 1.0, "rate_ratio")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from hamstudy._result import Estimate, FrameResultMixin, check_confidence_level, frame_from_rows
+from hamstudy._result import Estimate, FrameResultMixin, check_confidence_level, frame_from_rows, normal_quantile
 from hamstudy.survival import _np_util as U
 
 
@@ -156,7 +156,7 @@ def rmst(time, event, group=None, *, tau: float, confidence_level: float = 0.95)
         codes = np.zeros(t.size, dtype=np.intp)
     else:
         levels, codes = U.as_labels(group, t.size, "group")
-    z = U.z_value(level)
+    z = normal_quantile(level)
     rows = []
     for k, lab in enumerate(levels):
         m = codes == k

@@ -1,4 +1,4 @@
-"""Atomic report output: build everything aside, then swap it in.
+"""Atomic output: build everything aside, then swap it in (used by reports and by write_trial).
 
 A report run writes into a temporary directory that is a sibling of the output directory (so on the
 same filesystem, where a rename is atomic). Only when every target has been built does
@@ -39,7 +39,7 @@ class StagedOutput:
 
     def __enter__(self) -> "StagedOutput":
         if self.out_dir.exists() and not self.out_dir.is_dir():
-            raise NotADirectoryError(f"--out {self.out_dir} exists and is not a directory")
+            raise NotADirectoryError(f"{self.out_dir} exists and is not a directory")
         self.out_dir.parent.mkdir(parents=True, exist_ok=True)
         self.path = Path(tempfile.mkdtemp(prefix=f".{self.out_dir.name}.tmp-", dir=self.out_dir.parent))
         return self
