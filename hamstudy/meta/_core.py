@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 from scipy import special
 
-from hamstudy._result import check_confidence_level
+from hamstudy._result import check_confidence_level, normal_quantile
 from hamstudy.meta._effects import RATIO_MEASURES, double_zero, escalc_binary
 from hamstudy.meta._mh import mantel_haenszel, peto
 from hamstudy.meta._rma import TAU2_METHODS, fit_iv, prediction_interval
@@ -130,10 +132,6 @@ def _natural(measure: str, x):
     return np.exp(x) if measure in RATIO_MEASURES else x
 
 
-def _z(level: float) -> float:
-    return float(-special.ndtri((1 - level) / 2))
-
-
 def fit(spec: dict, keep: np.ndarray | None = None) -> MetaResult:
     """Fit the model that ``spec`` describes, on the rows ``keep`` (positions) of its data."""
     kind = spec["kind"]
@@ -183,9 +181,18 @@ def fit(spec: dict, keep: np.ndarray | None = None) -> MetaResult:
         a, n1, c, n2 = (x[included] for x in (cols["events_t"], cols["total_t"], cols["events_c"], cols["total_c"]))
         cf = mantel_haenszel(a, n1, c, n2, measure, yk, vk) if method == "MH" else peto(a, n1, c, n2)
         beta, se = cf.beta, cf.se
-        crit = _z(level)
-        statistic = beta / se if np.isfinite(beta) else np.nan
-        pvalue = float(2 * special.ndtr(-abs(statistic))) if np.isfinite(statistic) else np.nan
+        crit = normal_quantile(level)
+        if not np.isfinite(beta):
+            statistic = np.nan
+        elif se == 0.0:  # every study at RD = +-1 (or all-event/no-event ratios): the MH variance is 0
+            # an estimate of exactly 0 with no variance sits on the null: z = 0, p = 1 (as a zero-margin table)
+            statistic = math.copysign(math.inf, beta) if beta != 0 else 0.0
+            notes.append("The Mantel-Haenszel variance is 0 (every study sits at the boundary, e.g. RD = 1): "
+                         "z is infinite and the interval collapses to the estimate, as in metafor; read the "
+                         "per-study exact intervals instead.")
+        else:
+            statistic = beta / se
+        pvalue = float(2 * special.ndtr(-abs(statistic))) if not np.isnan(statistic) else np.nan
         lo, hi = beta - crit * se, beta + crit * se
         tau2 = 0.0
         q, q_p, i2, h2 = cf.q, cf.q_pvalue, cf.i2, cf.h2
@@ -212,7 +219,7 @@ def fit(spec: dict, keep: np.ndarray | None = None) -> MetaResult:
         pi_lo, pi_hi = prediction_interval(fitres)
         weights[included] = 100 * fitres.weights / fitres.weights.sum()
 
-    z = _z(level)
+    z = normal_quantile(level)
     with np.errstate(invalid="ignore"):
         sd = np.sqrt(vi)
     tab["effect"] = _natural(measure, yi)

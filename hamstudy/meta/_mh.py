@@ -72,8 +72,15 @@ def mantel_haenszel(a, n1, c, n2, measure: str, yi, vi) -> CommonFit:
     elif measure == "RD":
         den = np.sum(n1 * (n2 / N))
         beta = np.sum(a * (n2 / N) - c * (n1 / N)) / den
-        se = np.sqrt((beta * np.sum(c * (n1 / N) ** 2 - a * (n2 / N) ** 2 + (n1 / N) * (n2 / N) * (n2 - n1) / 2)
-                      + np.sum(a * (n2 - c) / N + c * (n1 - a) / N) / 2) / den**2)
+        var = (beta * np.sum(c * (n1 / N) ** 2 - a * (n2 / N) ** 2 + (n1 / N) * (n2 / N) * (n2 - n1) / 2)
+               + np.sum(a * (n2 - c) / N + c * (n1 - a) / N) / 2) / den**2
+        # The variance is exactly 0 when every arm is all-or-none and every study has the same RD (all
+        # +1, all -1 or all 0; checked in exact arithmetic over all such 2-study tables with arms of 1-3).
+        # Rounding then leaves a few ulp of either sign (metafor: NaN with a warning), so say 0 exactly.
+        all_or_none = np.all((a == 0) | (a == n1)) and np.all((c == 0) | (c == n2))
+        if all_or_none and np.unique(a / n1 - c / n2).size == 1:
+            var = 0.0
+        se = float(np.sqrt(var)) if var >= 0.0 else np.nan
         w = (n1 / N) * n2
     else:
         raise ValueError(f"unknown measure {measure!r}")
