@@ -10,9 +10,12 @@ events and compare with the truth, using lifelines as the independent reference:
 * the event total within 2%;
 * the hazard ratio (lifelines CoxPHFitter on arm) within 5% of the original data's.
 
-Tolerances are those of the issue (#8). Seeds 0-4 of each scenario run here; the figures over
-seeds 0-19 are in the module's report (scenario script, run as ``python
-tests/reference/reconstruct_scenarios.py 20``).
+Tolerances are those of the issue (#8). Every scenario runs on seeds 0-19, at three precisions of
+the digitised values: full (the curve as computed), 4 decimals (a curve read off a vector
+figure) and 3 decimals (a careful hand digitisation); the first two take the exact inversion
+(hamstudy/reconstruct/exact.py), the last Guyot's algorithm. The noisy scenario is digitised as a
+person would (jittered corners, shuffled, percent). ``python tests/reference/reconstruct_scenarios.py
+20`` prints the worst case of each scenario.
 """
 
 from __future__ import annotations
@@ -32,11 +35,11 @@ from reconstruct_scenarios import SCENARIOS, make_trial  # noqa: E402
 
 from hamstudy.reconstruct import reconstruct_ipd, reconstruction_report  # noqa: E402
 
-# seeds 3-4 are marked slow (they still run in CI) to keep the default run short
-SEEDS = [0, 1, 2, *(pytest.param(s, marks=pytest.mark.slow) for s in (3, 4))]
+SEEDS = list(range(20))
 S_TOL = 0.02  # issue #8
 EVENT_TOL = 0.02  # issue #8, relative
 HR_TOL = 0.05  # issue #8, relative
+TAIL_TOL = 0.07  # noisy digitisation after the last at-risk time: one step (see that test)
 
 
 def _km(time, event):
@@ -68,13 +71,31 @@ def hazard_ratio(frames) -> float:
     return float(np.exp(CoxPHFitter().fit(data, "time", "event").params_["x"]))
 
 
-def reconstruct_trial(name, seed, **kw):
+def reconstruct_trial(name, seed, decimals=None, **kw):
     trial = make_trial(SCENARIOS[name], seed)
     out = {}
     for label, arm in trial.items():
-        ipd = reconstruct_ipd(arm["curve"], arm["at_risk"], total_events=int(arm["event"].sum()), **kw)
+        curve = arm["curve"] if decimals is None else arm["curve"].assign(survival=arm["curve"]["survival"].round(decimals))
+        ipd = reconstruct_ipd(curve, arm["at_risk"], total_events=int(arm["event"].sum()), **kw)
         out[label] = (arm, ipd)
     return out
+
+
+def check_issue_criteria(res, s_tol=S_TOL):
+    for label, (arm, ipd) in res.items():
+        truth = _km(arm["time"], arm["event"])
+        rec = _km(ipd["time"], ipd["event"])
+        assert sup_difference(truth, rec) <= s_tol, (label, sup_difference(truth, rec))
+        n_true, n_rec = int(arm["event"].sum()), int(ipd["event"].sum())
+        assert abs(n_rec - n_true) <= EVENT_TOL * n_true, (label, n_true, n_rec)
+        assert len(ipd) == int(np.nansum(arm["at_risk"]["n_risk"].iloc[:1]))  # everybody randomised
+        # the published numbers at risk are reproduced
+        risk = arm["at_risk"].dropna()
+        got = [(ipd["time"] >= x).sum() for x in risk["time"]]
+        assert got == risk["n_risk"].astype(int).tolist(), label
+    hr_true = hazard_ratio([pd.DataFrame({"time": a["time"], "event": a["event"]}) for a, _ in res.values()])
+    hr_rec = hazard_ratio([ipd for _, ipd in res.values()])
+    assert abs(hr_rec / hr_true - 1) <= HR_TOL, (hr_true, hr_rec)
 
 
 EXACT = ["standard", "flat_tail", "heavy_censoring", "to_zero", "missing_at_risk", "zero_at_risk"]
@@ -83,26 +104,61 @@ EXACT = ["standard", "flat_tail", "heavy_censoring", "to_zero", "missing_at_risk
 @pytest.mark.parametrize("seed", SEEDS)
 @pytest.mark.parametrize("name", EXACT)
 def test_round_trip_exact_digitisation(name, seed):
+    """Step points at full precision: every drop is read exactly, so the reconstructed curve is the
+    true one (1e-12: the two are products of the same factors, rounded in a different order)."""
     res = reconstruct_trial(name, seed)
-    for label, (arm, ipd) in res.items():
-        truth = _km(arm["time"], arm["event"])
-        rec = _km(ipd["time"], ipd["event"])
-        assert sup_difference(truth, rec) <= S_TOL, (label, sup_difference(truth, rec))
-        n_true, n_rec = int(arm["event"].sum()), int(ipd["event"].sum())
-        assert abs(n_rec - n_true) <= EVENT_TOL * n_true, (label, n_true, n_rec)
-        assert len(ipd) == int(np.nansum(arm["at_risk"]["n_risk"].iloc[:1]))  # everybody randomised
-    hr_true = hazard_ratio([pd.DataFrame({"time": a["time"], "event": a["event"]}) for a, _ in res.values()])
-    hr_rec = hazard_ratio([ipd for _, ipd in res.values()])
-    assert abs(hr_rec / hr_true - 1) <= HR_TOL, (hr_true, hr_rec)
+    check_issue_criteria(res, s_tol=1e-12)
+    for arm, ipd in res.values():
+        assert ipd.attrs["method"].startswith("exact inversion")
+        assert int(ipd["event"].sum()) == int(arm["event"].sum())
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", EXACT)
+def test_round_trip_vector_figure_precision(name, seed):
+    """Survival rounded to 4 decimals. The inversion reproduces each digitised value to within ten
+    times its precision (exact.REPRODUCTION_FACTOR x 5e-5) and the digitised values lie within 5e-5
+    of the truth, so the curves agree to 5.5e-4 at every drop."""
+    res = reconstruct_trial(name, seed, decimals=4)
+    check_issue_criteria(res, s_tol=5.5e-4 + 1e-12)
+    assert all(ipd.attrs["method"].startswith("exact inversion") for _, ipd in res.values())
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", EXACT)
+def test_round_trip_hand_digitisation_precision(name, seed):
+    """Survival rounded to 3 decimals: too coarse for every event to show as a drop in most of
+    these arms, so a reading of the drops is kept only where it reproduces the reported total
+    (it did in every arm here); otherwise Guyot's algorithm (adaptive censoring) is used."""
+    res = reconstruct_trial(name, seed, decimals=3)
+    check_issue_criteria(res)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+@pytest.mark.parametrize("name", EXACT)
+def test_round_trip_two_decimals(name, seed):
+    """Survival rounded to 2 decimals (0.01 hides single events among 150-250): Guyot's algorithm,
+    or a reading of the drops that gives exactly the reported total. The agreement is weaker than
+    the issue asks (coarser input than its round trips) and is pinned at the worst values measured
+    over seeds 0-19 (tests/reference/reconstruct_scenarios.py): S(t) 0.062 (heavy censoring, 2
+    at risk), events 8.5%, HR 4.7%."""
+    trial = make_trial(SCENARIOS[name], seed)
+    for label, arm in trial.items():
+        curve = arm["curve"].assign(survival=arm["curve"]["survival"].round(2))
+        ipd = reconstruct_ipd(curve, arm["at_risk"], total_events=int(arm["event"].sum()))
+        assert ipd.attrs["method"].startswith("Guyot") or int(ipd["event"].sum()) == int(arm["event"].sum())
+        assert sup_difference(_km(arm["time"], arm["event"]), _km(ipd["time"], ipd["event"])) <= 0.065, label
+        assert abs(int(ipd["event"].sum()) / int(arm["event"].sum()) - 1) <= 0.09, label
 
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_round_trip_noisy_digitisation(seed):
     """Two points per step, jittered (time sd 0.2% of the axis, survival sd 0.003), in percent and
     shuffled. A time error moves a step sideways, so S(t) is compared allowing a horizontal error
-    of three standard deviations (0.216 here); and it is compared up to the last published at-risk
-    time: beyond it, with fewer than ~15 at risk, a mis-read corner moves the curve by a whole step
-    (see the report for the tail)."""
+    of three standard deviations (0.216 here). Up to the last published at-risk time it must agree
+    within the issue's 0.02. Beyond it, with 4 to 18 still at risk, one step is 0.03 to 0.1 and a
+    mis-read corner can move the curve by a whole step: 4 of the 40 arms exceed 0.02 there, the
+    worst by 0.066 (seed 19, 11 at risk, 3 events in the tail); TAIL_TOL keeps that bound."""
     sc = SCENARIOS["noisy"]
     delta = 3 * 0.002 * sc.follow_up
     res = reconstruct_trial("noisy", seed)
@@ -111,6 +167,7 @@ def test_round_trip_noisy_digitisation(seed):
         rec = _km(ipd["time"], ipd["event"])
         t_last = float(arm["at_risk"]["time"].max())
         assert shifted_excess(truth, rec, delta, t_last) <= S_TOL, label
+        assert shifted_excess(truth, rec, delta, float(arm["time"].max()) + 1) <= TAIL_TOL, label
         n_true, n_rec = int(arm["event"].sum()), int(ipd["event"].sum())
         assert abs(n_rec - n_true) <= EVENT_TOL * n_true, (label, n_true, n_rec)
         assert any("running minimum" in line for line in ipd.attrs["cleaning"])

@@ -84,7 +84,8 @@ def _read_single_csv(path: Path, *, at_risk: Path | None, total_events: int | Ma
             files[at_risk.name] = sha256(at_risk) if at_risk.exists() else ""
         if problems:
             raise DataError.from_problems(problems)
-        tables = {"participants": _reconstruct(table, risk_table, total_events)}
+        participants, method = _reconstruct(table, risk_table, total_events)
+        tables = {"participants": participants}
         reconstructed = True
     name = path.stem
     provenance = Provenance(
@@ -93,12 +94,13 @@ def _read_single_csv(path: Path, *, at_risk: Path | None, total_events: int | Ma
         description=f"Read from {path.name}",
         files=files,
         reconstructed=reconstructed,
-        notes=("Participant data reconstructed from a digitised Kaplan-Meier curve (Guyot et al. 2012).",) if reconstructed else (),
+        notes=(f"Participant data reconstructed from a digitised Kaplan-Meier curve (Guyot et al. 2012). {method}.",) if reconstructed else (),
     )
     return _assemble(name, name, tables, provenance, problems, path=path, studies_meta=None)
 
 
-def _reconstruct(curve: RawTable, at_risk: RawTable | None, total_events: int | Mapping[str, int] | None) -> RawTable:
+def _reconstruct(curve: RawTable, at_risk: RawTable | None, total_events: int | Mapping[str, int] | None) -> tuple[RawTable, str]:
+    """Participant rows reconstructed arm by arm, and the method used for each arm."""
     from hamstudy.reconstruct import reconstruct_arms
 
     try:
@@ -108,7 +110,8 @@ def _reconstruct(curve: RawTable, at_risk: RawTable | None, total_events: int | 
     ipd = ipd.copy()
     ipd["participant_id"] = ipd["participant_id"].astype(str)
     lines = np.zeros(len(ipd), dtype=np.int64)
-    return RawTable(kind="participants", frame=ipd, lines=lines, file=curve.file, header=tuple(ipd.columns))
+    method = ipd.attrs.get("method", "")
+    return RawTable(kind="participants", frame=ipd, lines=lines, file=curve.file, header=tuple(ipd.columns)), method
 
 
 def _read_package(folder: Path) -> Trial:

@@ -13,6 +13,12 @@ from dataclasses import dataclass, field
 import numpy as np
 
 CENSORING_MODES = ("adaptive", "even")
+# A fit whose event total is within this relative distance of the reported total counts as
+# agreeing with it (noise in a digitised curve moves an event or two among a hundred).
+EVENT_SLACK = 0.02
+# ... unless its fitted curve is this far from a digitised point somewhere (a whole visible step
+# left undrawn, such as the last drop to 0 of a curve): then the total does not excuse the misfit.
+GAP_LIMIT = 0.1
 
 GUARDS = (
     "numbers of events are clipped to [0, number at risk] (the published code can produce a "
@@ -38,6 +44,9 @@ REFINEMENTS = (
     "when the events needed before the last at-risk time already reach total_events, the published "
     "code places no events after it even where the curve falls; here that interval is fitted to "
     "the curve and a note reports the excess",
+    "of the refined and the published fits, the one closest to the digitised curve among those "
+    "within 2% of total_events and 0.1 of every digitised point is kept (if none is, the one with "
+    "the smallest larger-of relative event error and distance to the curve)",
 )
 
 
@@ -199,24 +208,25 @@ def guyot(
         "even" is the published algorithm (with :data:`GUARDS`). "adaptive" also fits with
         :data:`REFINEMENTS` (in the intervals only, and in the intervals and after the last at-risk
         time) and keeps, of these and the published fit, the one closest to the digitised curve
-        (largest gap) among those whose event total is within 1% (rounded down, so exact below 100
-        events) of ``total_events``; if none is, the one with the smallest larger-of relative event error and
-        gap.
+        (largest distance) among those within EVENT_SLACK of ``total_events`` and GAP_LIMIT of the
+        curve; if none is, the one with the smallest larger-of relative event error and distance.
     """
     if censoring not in CENSORING_MODES:
         raise ValueError(f"censoring must be one of {CENSORING_MODES}; got {censoring!r}")
     if censoring == "even":
         return _core(t, s, lower, n_risk, total_events, False, False)[0]
     # Keep the best of three fits: refined intervals and tail, refined intervals only, published.
-    # Fits whose event total is within 1% (rounded down: exact below 100 events) of total_events count as agreeing
-    # with it; among those (or, if none does, among all) the one closest to the digitised curve
-    # wins; on a tie the earlier candidate is kept.
-    slack = int(np.floor(0.01 * total_events)) if total_events is not None else 0
+    # Fits within EVENT_SLACK of total_events (and within GAP_LIMIT of every digitised point) count
+    # as agreeing with the data, and of those the closest to the digitised curve wins: noise can
+    # move an event or two before the last at-risk time, and a fit that insists on the exact total
+    # then leaves visible drops of the tail undrawn. If none agrees, the larger of relative event
+    # error and distance decides (both proportions). Ties keep the earlier candidate.
     best = None
     for flags in ((True, True), (True, False), (False, False)):
         fit, gap = _core(t, s, lower, n_risk, total_events, *flags)
-        miss = abs(int(fit.d.sum()) - total_events) if total_events is not None else 0
-        key = (miss > slack, round(gap, 12) if miss <= slack else round(max(miss / max(total_events or 1, 1), gap), 12))
+        miss = abs(int(fit.d.sum()) - total_events) / max(total_events, 1) if total_events is not None else 0.0
+        agrees = miss <= EVENT_SLACK and gap <= GAP_LIMIT
+        key = (not agrees, round(gap if agrees else max(miss, gap), 12))
         if best is None or key < best[0]:
             best = (key, fit)
     return best[1]
@@ -319,6 +329,9 @@ def _core(t, s, lower, n_risk, total_events, adaptive_intervals: bool, adaptive_
             else:  # published: no events and no censorings after the last at-risk time
                 st.d[lo : hi + 1] = 0
                 st.cen[lo:hi] = 0
+                # the fitted curve stays where it was before the interval (for the gap below)
+                before = np.flatnonzero(st.d[:lo])
+                st.km[lo : hi + 1] = st.km[before[-1]] if before.size else 1.0
             got = int(st.d[: hi + 1].sum())
             if got != total_events:
                 notes.append(

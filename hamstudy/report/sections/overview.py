@@ -43,7 +43,8 @@ def build_header(ctx: Context) -> None:
     if prov.reconstructed:
         doc.add(Callout(
             "The participant-level data were reconstructed from a published Kaplan-Meier curve and its numbers "
-            "at risk (Guyot et al. 2012). They reproduce the published curve, not the trial's own records.",
+            "at risk (Guyot et al. 2012; the method used for each arm is in the data notes). They reproduce "
+            "the published curve, not the trial's own records.",
             kind="warning", title="Reconstructed data",
         ))
     doc.add(Heading("Data", 2))
