@@ -10,12 +10,13 @@ events and compare with the truth, using lifelines as the independent reference:
 * the event total within 2%;
 * the hazard ratio (lifelines CoxPHFitter on arm) within 5% of the original data's.
 
-Tolerances are those of the issue (#8). Every scenario runs on seeds 0-19, at three precisions of
-the digitised values: full (the curve as computed), 4 decimals (a curve read off a vector
-figure) and 3 decimals (a careful hand digitisation); the first two take the exact inversion
-(hamstudy/reconstruct/exact.py), the last Guyot's algorithm. The noisy scenario is digitised as a
-person would (jittered corners, shuffled, percent). ``python tests/reference/reconstruct_scenarios.py
-20`` prints the worst case of each scenario.
+Tolerances are those of the issue (#8). Every scenario runs on seeds 0-19, at four precisions of
+the digitised values: full (the curve as computed) and 4 decimals (a curve read off a vector
+figure) take the exact reading of the drops (hamstudy/reconstruct/exact.py); 3 decimals (a careful
+hand digitisation) take it where it reproduces the reported total, else Guyot's algorithm; 2
+decimals take Guyot's algorithm and are held to weaker, measured bounds. The noisy scenarios
+(moderate and heavy censoring) are digitised as a person would (jittered corners, shuffled,
+percent). ``python tests/reference/reconstruct_scenarios.py 20`` prints the worst case of each.
 """
 
 from __future__ import annotations
@@ -141,17 +142,18 @@ def test_round_trip_hand_digitisation_precision(name, seed):
 @pytest.mark.parametrize("name", EXACT)
 def test_round_trip_two_decimals(name, seed):
     """Survival rounded to 2 decimals (0.01 hides single events among 150-250): Guyot's algorithm,
-    or a reading of the drops that gives exactly the reported total. The agreement is weaker than
-    the issue asks (coarser input than its round trips) and is pinned at the worst values measured
-    over seeds 0-19 (tests/reference/reconstruct_scenarios.py): S(t) 0.062 (heavy censoring, 2
-    at risk), events 8.5%, HR 4.7%."""
-    trial = make_trial(SCENARIOS[name], seed)
-    for label, arm in trial.items():
-        curve = arm["curve"].assign(survival=arm["curve"]["survival"].round(2))
-        ipd = reconstruct_ipd(curve, arm["at_risk"], total_events=int(arm["event"].sum()))
+    or a reading of the drops that gives exactly the reported total. The hazard ratio stays within
+    the issue's 5%; S(t) and the event total are held to the worst values measured over seeds
+    0-19 (tests/reference/reconstruct_scenarios.py), weaker than the issue asks for this coarser
+    input: S(t) 0.053 (heavy censoring, 4 at risk) and 0.029 elsewhere, events 2.5% (2 of 81)."""
+    res = reconstruct_trial(name, seed, decimals=2)
+    for label, (arm, ipd) in res.items():
         assert ipd.attrs["method"].startswith("Guyot") or int(ipd["event"].sum()) == int(arm["event"].sum())
-        assert sup_difference(_km(arm["time"], arm["event"]), _km(ipd["time"], ipd["event"])) <= 0.065, label
-        assert abs(int(ipd["event"].sum()) / int(arm["event"].sum()) - 1) <= 0.09, label
+        assert sup_difference(_km(arm["time"], arm["event"]), _km(ipd["time"], ipd["event"])) <= 0.055, label
+        assert abs(int(ipd["event"].sum()) / int(arm["event"].sum()) - 1) <= 0.025, label
+    hr_true = hazard_ratio([pd.DataFrame({"time": a["time"], "event": a["event"]}) for a, _ in res.values()])
+    hr_rec = hazard_ratio([ipd for _, ipd in res.values()])
+    assert abs(hr_rec / hr_true - 1) <= HR_TOL, (hr_true, hr_rec)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -160,8 +162,8 @@ def test_round_trip_noisy_digitisation(seed):
     shuffled. A time error moves a step sideways, so S(t) is compared allowing a horizontal error
     of three standard deviations (0.216 here). Up to the last published at-risk time it must agree
     within the issue's 0.02. Beyond it, with 4 to 18 still at risk, one step is 0.03 to 0.1 and a
-    mis-read corner can move the curve by a whole step: 4 of the 40 arms exceed 0.02 there, the
-    worst by 0.066 (seed 19, 11 at risk, 3 events in the tail); TAIL_TOL keeps that bound."""
+    mis-read corner can move the curve by a whole step: 1 of the 40 arms exceeds 0.02 there, by
+    0.067 (seed 19 treated, 11 at risk, 3 events in the tail); TAIL_TOL keeps that bound."""
     sc = SCENARIOS["noisy"]
     delta = 3 * 0.002 * sc.follow_up
     res = reconstruct_trial("noisy", seed)
@@ -175,6 +177,30 @@ def test_round_trip_noisy_digitisation(seed):
         assert abs(n_rec - n_true) <= EVENT_TOL * n_true, (label, n_true, n_rec)
         assert any("running minimum" in line for line in ipd.attrs["cleaning"])
         assert any("percent" in line for line in ipd.attrs["cleaning"])
+    hr_true = hazard_ratio([pd.DataFrame({"time": a["time"], "event": a["event"]}) for a, _ in res.values()])
+    hr_rec = hazard_ratio([ipd for _, ipd in res.values()])
+    assert abs(hr_rec / hr_true - 1) <= HR_TOL, (hr_true, hr_rec)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_round_trip_noisy_digitisation_with_heavy_censoring(seed):
+    """The noisy digitisation of the heavy-censoring trial (250 per arm, dropout 6% a month): the
+    hardest case here, as most athletes leave the curve censored and the tail thins to a handful.
+    While at least 20 remain at risk the curve agrees within the issue's 0.02 (after the
+    horizontal reading error, as above); the HR within 5%. Pinned at the worst values measured
+    over seeds 0-19 (tests/reference/reconstruct_scenarios.py): S(t) 0.087 in the tail (seed 5
+    treated, 4 at risk), events 2 off among 81 (2.5%; seed 8 control)."""
+    sc = SCENARIOS["noisy_heavy_censoring"]
+    delta = 3 * 0.002 * sc.follow_up
+    res = reconstruct_trial("noisy_heavy_censoring", seed)
+    for label, (arm, ipd) in res.items():
+        truth = _km(arm["time"], arm["event"])
+        rec = _km(ipd["time"], ipd["event"])
+        t20 = float(np.sort(arm["time"])[-20])  # the last time with 20 still at risk
+        assert shifted_excess(truth, rec, delta, t20) <= S_TOL, label
+        assert shifted_excess(truth, rec, delta, float(arm["time"].max()) + 1) <= 0.09, label
+        n_true, n_rec = int(arm["event"].sum()), int(ipd["event"].sum())
+        assert abs(n_rec - n_true) <= 0.025 * n_true, (label, n_true, n_rec)
     hr_true = hazard_ratio([pd.DataFrame({"time": a["time"], "event": a["event"]}) for a, _ in res.values()])
     hr_rec = hazard_ratio([ipd for _, ipd in res.values()])
     assert abs(hr_rec / hr_true - 1) <= HR_TOL, (hr_true, hr_rec)

@@ -44,6 +44,9 @@ REFINEMENTS = (
     "when the events needed before the last at-risk time already reach total_events, the published "
     "code places no events after it even where the curve falls; here that interval is fitted to "
     "the curve and a note reports the excess",
+    "a fourth fit assumes a constant censoring hazard in every interval (steady dropout): with a "
+    "noisy digitisation the distance to the curve cannot tell the shapes apart, and the even spread "
+    "overstates the numbers at risk early in each interval, adding events",
     "of the refined and the published fits, the one closest to the digitised curve among those "
     "within 2% of total_events and 0.1 of every digitised point is kept (if none is, the one with "
     "the smallest larger-of relative event error and distance to the curve)",
@@ -155,6 +158,8 @@ def _shapes(mode: str, lam_star: float, span: float) -> list:
     """Censoring shapes to try: None (even in time, the published rule) first."""
     if mode == "even":
         return [None]
+    if mode == "hazard":
+        return [lam_star]
     extra = [k / span for k in (-3.0, -1.5, 0.0, 1.5, 3.0)] if span > 0 else []
     return [None, lam_star, *extra]
 
@@ -206,23 +211,25 @@ def guyot(
         Total number of events, used to tune censoring in the last interval.
     censoring : {"adaptive", "even"}
         "even" is the published algorithm (with :data:`GUARDS`). "adaptive" also fits with
-        :data:`REFINEMENTS` (in the intervals only, and in the intervals and after the last at-risk
-        time) and keeps, of these and the published fit, the one closest to the digitised curve
+        :data:`REFINEMENTS` (in the intervals only, in the intervals and after the last at-risk
+        time, and with a constant censoring hazard in the intervals) and keeps, of these and the
+        published fit, the one closest to the digitised curve
         (largest distance) among those within EVENT_SLACK of ``total_events`` and GAP_LIMIT of the
         curve; if none is, the one with the smallest larger-of relative event error and distance.
     """
     if censoring not in CENSORING_MODES:
         raise ValueError(f"censoring must be one of {CENSORING_MODES}; got {censoring!r}")
     if censoring == "even":
-        return _core(t, s, lower, n_risk, total_events, False, False)[0]
-    # Keep the best of three fits: refined intervals and tail, refined intervals only, published.
+        return _core(t, s, lower, n_risk, total_events, "even", False)[0]
+    # Keep the best of four fits: refined intervals and tail, refined intervals only, published,
+    # and a constant censoring hazard in every interval with a refined tail.
     # Fits within EVENT_SLACK of total_events (and within GAP_LIMIT of every digitised point) count
     # as agreeing with the data, and of those the closest to the digitised curve wins: noise can
     # move an event or two before the last at-risk time, and a fit that insists on the exact total
     # then leaves visible drops of the tail undrawn. If none agrees, the larger of relative event
     # error and distance decides (both proportions). Ties keep the earlier candidate.
     best = None
-    for flags in ((True, True), (True, False), (False, False)):
+    for flags in (("adaptive", True), ("adaptive", False), ("even", False), ("hazard", True)):
         fit, gap = _core(t, s, lower, n_risk, total_events, *flags)
         miss = abs(int(fit.d.sum()) - total_events) / max(total_events, 1) if total_events is not None else 0.0
         agrees = miss <= EVENT_SLACK and gap <= GAP_LIMIT
@@ -232,8 +239,11 @@ def guyot(
     return best[1]
 
 
-def _core(t, s, lower, n_risk, total_events, adaptive_intervals: bool, adaptive_last: bool) -> tuple[GuyotResult, float]:
-    """One fit; returns it and the largest |fitted - digitised| over all points."""
+def _core(t, s, lower, n_risk, total_events, interval_shapes: str, adaptive_last: bool) -> tuple[GuyotResult, float]:
+    """One fit; returns it and the largest |fitted - digitised| over all points.
+
+    ``interval_shapes`` is "even" (the published spread), "adaptive" (every shape of _shapes, the
+    best-fitting kept) or "hazard" (a constant censoring hazard in every interval)."""
     nk = t.size
     nint = lower.size
     n_risk = np.asarray(n_risk, dtype=np.int64).copy()
@@ -257,7 +267,7 @@ def _core(t, s, lower, n_risk, total_events, adaptive_intervals: bool, adaptive_
             return int(st.nhat[nxt])
 
         best = None
-        mode = "adaptive" if adaptive_intervals else "even"
+        mode = interval_shapes
         for shape in _shapes(mode, _censoring_hazard(n_risk[i], target, ratio, span), span):
             box["lam"] = shape
             c_i, got, ok = _search(run, first_guess, target, upper=int(n_risk[i]))

@@ -123,9 +123,11 @@ def reconstruct_ipd(curve, at_risk=None, *, total_events=None, arm=None, censori
     number at risk there, so events are over-counted (by up to 6% in simulated trials with heavy
     censoring). ``censoring="adaptive"`` therefore tries several shapes and keeps the one whose
     fitted curve follows the digitised points best; after the last at-risk time it also chooses
-    the number censored that way (:data:`hamstudy.reconstruct.guyot.REFINEMENTS`). Of the
-    refined and published fits it keeps the closest to the digitised curve among those within 2%
-    of ``total_events`` (noise in a digitisation can move an event or two; a fit that insists on
+    the number censored that way (:data:`hamstudy.reconstruct.guyot.REFINEMENTS`). It also fits a
+    constant censoring hazard (steady dropout) in every interval, which a noisy digitisation
+    cannot tell apart from the other shapes by the distance to the curve. Of the refined and
+    published fits it keeps the closest to the digitised curve among those within 2% of
+    ``total_events`` (noise in a digitisation can move an event or two; a fit that insists on
     the exact total may then leave visible drops of the tail undrawn).
 
     The drops of the curve carry the information: a drop of 1/n means n were at risk. When every

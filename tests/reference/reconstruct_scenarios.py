@@ -38,6 +38,7 @@ SCENARIOS = {
     "flat_tail": Scenario("flat_tail", (200, 200), (0.15, 0.09), 0.01, 60, accrual_min=0.3, cure=0.45),
     "heavy_censoring": Scenario("heavy_censoring", (250, 250), (0.03, 0.018), 0.06, 40, accrual_min=0.2),
     "noisy": Scenario("noisy", (200, 200), (0.05, 0.03), 0.015, 36, noise=True),
+    "noisy_heavy_censoring": Scenario("noisy_heavy_censoring", (250, 250), (0.03, 0.018), 0.06, 40, accrual_min=0.2, noise=True),
     "to_zero": Scenario("to_zero", (80, 80), (0.25, 0.15), 0.0, 200, accrual_min=0.99, shape=1.5, n_risk_times=6),
     "missing_at_risk": Scenario("missing_at_risk", (150, 150), (0.05, 0.03), 0.01, 36, n_risk_times=10, missing_at_risk=(2, 5)),
     "zero_at_risk": Scenario("zero_at_risk", (120, 120), (0.06, 0.035), 0.01, 30, accrual_min=0.4, zero_at_risk_tail=True),
