@@ -82,6 +82,13 @@ def reconstruct_trial(name, seed, decimals=None, **kw):
     return out
 
 
+def check_hazard_ratio(res):
+    """The reconstructed trial's hazard ratio within HR_TOL of the original data's."""
+    hr_true = hazard_ratio([pd.DataFrame({"time": a["time"], "event": a["event"]}) for a, _ in res.values()])
+    hr_rec = hazard_ratio([ipd for _, ipd in res.values()])
+    assert abs(hr_rec / hr_true - 1) <= HR_TOL, (hr_true, hr_rec)
+
+
 def check_issue_criteria(res, s_tol=S_TOL):
     for label, (arm, ipd) in res.items():
         truth = _km(arm["time"], arm["event"])
@@ -94,9 +101,7 @@ def check_issue_criteria(res, s_tol=S_TOL):
         risk = arm["at_risk"].dropna()
         got = [(ipd["time"] >= x).sum() for x in risk["time"]]
         assert got == risk["n_risk"].astype(int).tolist(), label
-    hr_true = hazard_ratio([pd.DataFrame({"time": a["time"], "event": a["event"]}) for a, _ in res.values()])
-    hr_rec = hazard_ratio([ipd for _, ipd in res.values()])
-    assert abs(hr_rec / hr_true - 1) <= HR_TOL, (hr_true, hr_rec)
+    check_hazard_ratio(res)
 
 
 EXACT = ["standard", "flat_tail", "heavy_censoring", "to_zero", "missing_at_risk", "zero_at_risk"]
@@ -151,9 +156,7 @@ def test_round_trip_two_decimals(name, seed):
         assert ipd.attrs["method"].startswith("Guyot") or int(ipd["event"].sum()) == int(arm["event"].sum())
         assert sup_difference(_km(arm["time"], arm["event"]), _km(ipd["time"], ipd["event"])) <= 0.055, label
         assert abs(int(ipd["event"].sum()) / int(arm["event"].sum()) - 1) <= 0.025, label
-    hr_true = hazard_ratio([pd.DataFrame({"time": a["time"], "event": a["event"]}) for a, _ in res.values()])
-    hr_rec = hazard_ratio([ipd for _, ipd in res.values()])
-    assert abs(hr_rec / hr_true - 1) <= HR_TOL, (hr_true, hr_rec)
+    check_hazard_ratio(res)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -177,9 +180,7 @@ def test_round_trip_noisy_digitisation(seed):
         assert abs(n_rec - n_true) <= EVENT_TOL * n_true, (label, n_true, n_rec)
         assert any("running minimum" in line for line in ipd.attrs["cleaning"])
         assert any("percent" in line for line in ipd.attrs["cleaning"])
-    hr_true = hazard_ratio([pd.DataFrame({"time": a["time"], "event": a["event"]}) for a, _ in res.values()])
-    hr_rec = hazard_ratio([ipd for _, ipd in res.values()])
-    assert abs(hr_rec / hr_true - 1) <= HR_TOL, (hr_true, hr_rec)
+    check_hazard_ratio(res)
 
 
 @pytest.mark.parametrize("seed", SEEDS)
@@ -201,9 +202,7 @@ def test_round_trip_noisy_digitisation_with_heavy_censoring(seed):
         assert shifted_excess(truth, rec, delta, float(arm["time"].max()) + 1) <= 0.09, label
         n_true, n_rec = int(arm["event"].sum()), int(ipd["event"].sum())
         assert abs(n_rec - n_true) <= 0.025 * n_true, (label, n_true, n_rec)
-    hr_true = hazard_ratio([pd.DataFrame({"time": a["time"], "event": a["event"]}) for a, _ in res.values()])
-    hr_rec = hazard_ratio([ipd for _, ipd in res.values()])
-    assert abs(hr_rec / hr_true - 1) <= HR_TOL, (hr_true, hr_rec)
+    check_hazard_ratio(res)
 
 
 def test_shifted_excess_detects_a_vertical_error():
