@@ -159,49 +159,47 @@ def test_round_trip_two_decimals(name, seed):
     check_hazard_ratio(res)
 
 
+# Noisy digitisations: (where S(t) must agree within S_TOL, bound over the whole curve, event
+# tolerance), per scenario; see the test's text for where the numbers come from.
+NOISY = {
+    "noisy": ("last at-risk time", TAIL_TOL, EVENT_TOL),
+    "noisy_heavy_censoring": ("20 at risk", 0.09, 0.025),
+}
+
+
 @pytest.mark.parametrize("seed", SEEDS)
-def test_round_trip_noisy_digitisation(seed):
+@pytest.mark.parametrize("name", list(NOISY))
+def test_round_trip_noisy_digitisation(name, seed):
     """Two points per step, jittered (time sd 0.2% of the axis, survival sd 0.003), in percent and
     shuffled. A time error moves a step sideways, so S(t) is compared allowing a horizontal error
-    of three standard deviations (0.216 here). Up to the last published at-risk time it must agree
-    within the issue's 0.02. Beyond it, with 4 to 18 still at risk, one step is 0.03 to 0.1 and a
-    mis-read corner can move the curve by a whole step: 1 of the 40 arms exceeds 0.02 there, by
-    0.067 (seed 19 treated, 11 at risk, 3 events in the tail); TAIL_TOL keeps that bound."""
-    sc = SCENARIOS["noisy"]
-    delta = 3 * 0.002 * sc.follow_up
-    res = reconstruct_trial("noisy", seed)
+    of three standard deviations (0.216 here).
+
+    ``noisy`` (200 per arm, moderate dropout) agrees within the issue's 0.02 up to the last
+    published at-risk time, events within 2%. Beyond it, with 4 to 18 still at risk, one step is
+    0.03 to 0.1 and a mis-read corner can move the curve by a whole step: 1 of the 40 arms exceeds
+    0.02 there, by 0.067 (seed 19 treated, 11 at risk, 3 events in the tail); TAIL_TOL keeps that.
+
+    ``noisy_heavy_censoring`` (250 per arm, dropout 6% a month) is the hardest case here: most
+    athletes leave the curve censored and the tail thins to a handful. While at least 20 remain
+    at risk the curve agrees within 0.02; the rest is pinned at the worst values measured over
+    seeds 0-19 (tests/reference/reconstruct_scenarios.py): 0.087 in the tail (seed 5 treated, 4
+    at risk), events 2 off among 81 (2.5%; seed 8 control). The HR agrees within 5% in both."""
+    strict_until, tail_tol, event_tol = NOISY[name]
+    delta = 3 * 0.002 * SCENARIOS[name].follow_up
+    res = reconstruct_trial(name, seed)
     for label, (arm, ipd) in res.items():
         truth = _km(arm["time"], arm["event"])
         rec = _km(ipd["time"], ipd["event"])
-        t_last = float(arm["at_risk"]["time"].max())
-        assert shifted_excess(truth, rec, delta, t_last) <= S_TOL, label
-        assert shifted_excess(truth, rec, delta, float(arm["time"].max()) + 1) <= TAIL_TOL, label
+        if strict_until == "last at-risk time":
+            t_strict = float(arm["at_risk"]["time"].max())
+        else:
+            t_strict = float(np.sort(arm["time"])[-20])  # the last time with 20 still at risk
+        assert shifted_excess(truth, rec, delta, t_strict) <= S_TOL, label
+        assert shifted_excess(truth, rec, delta, float(arm["time"].max()) + 1) <= tail_tol, label
         n_true, n_rec = int(arm["event"].sum()), int(ipd["event"].sum())
-        assert abs(n_rec - n_true) <= EVENT_TOL * n_true, (label, n_true, n_rec)
+        assert abs(n_rec - n_true) <= event_tol * n_true, (label, n_true, n_rec)
         assert any("running minimum" in line for line in ipd.attrs["cleaning"])
         assert any("percent" in line for line in ipd.attrs["cleaning"])
-    check_hazard_ratio(res)
-
-
-@pytest.mark.parametrize("seed", SEEDS)
-def test_round_trip_noisy_digitisation_with_heavy_censoring(seed):
-    """The noisy digitisation of the heavy-censoring trial (250 per arm, dropout 6% a month): the
-    hardest case here, as most athletes leave the curve censored and the tail thins to a handful.
-    While at least 20 remain at risk the curve agrees within the issue's 0.02 (after the
-    horizontal reading error, as above); the HR within 5%. Pinned at the worst values measured
-    over seeds 0-19 (tests/reference/reconstruct_scenarios.py): S(t) 0.087 in the tail (seed 5
-    treated, 4 at risk), events 2 off among 81 (2.5%; seed 8 control)."""
-    sc = SCENARIOS["noisy_heavy_censoring"]
-    delta = 3 * 0.002 * sc.follow_up
-    res = reconstruct_trial("noisy_heavy_censoring", seed)
-    for label, (arm, ipd) in res.items():
-        truth = _km(arm["time"], arm["event"])
-        rec = _km(ipd["time"], ipd["event"])
-        t20 = float(np.sort(arm["time"])[-20])  # the last time with 20 still at risk
-        assert shifted_excess(truth, rec, delta, t20) <= S_TOL, label
-        assert shifted_excess(truth, rec, delta, float(arm["time"].max()) + 1) <= 0.09, label
-        n_true, n_rec = int(arm["event"].sum()), int(ipd["event"].sum())
-        assert abs(n_rec - n_true) <= 0.025 * n_true, (label, n_true, n_rec)
     check_hazard_ratio(res)
 
 
