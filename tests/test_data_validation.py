@@ -124,6 +124,10 @@ def test_digitised_curve_becomes_reconstructed_participants():
     totals = ipd.groupby("arm")["event"].sum().astype(int).to_dict()
     again = hamstudy.read_trial(curve, at_risk=risk, total_events=totals)
     assert again.participants.groupby("arm")["event"].sum().astype(int).to_dict() == totals
+    # the provenance says how each arm was rebuilt (the jittered digitisation: Guyot's algorithm)
+    (note,) = trial.provenance.notes
+    for arm in first.index:
+        assert f"{arm}: Guyot et al. (2012) reconstruction (adaptive censoring)" in note
 
 
 def test_cli_validate_digitised_curve():

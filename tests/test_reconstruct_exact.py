@@ -61,11 +61,6 @@ def test_six_of_eleven_with_a_tie_and_censoring():
     assert rep.max_abs_diff <= 1e-12 and (rep.at_risk["difference"] == 0).all()
 
 
-def test_one_athlete_per_arm():
-    ipd = reconstruct_ipd(curve([0, 4], [1, 0]), 1)
-    assert ipd["time"].tolist() == [4.0] and ipd["event"].tolist() == [1]
-
-
 @settings(max_examples=150, deadline=None)
 @given(
     n=st.integers(1, 40),

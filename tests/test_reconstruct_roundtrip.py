@@ -32,7 +32,7 @@ lifelines = pytest.importorskip("lifelines")
 from lifelines import CoxPHFitter, KaplanMeierFitter  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "reference"))
-from reconstruct_scenarios import SCENARIOS, make_trial  # noqa: E402
+from reconstruct_scenarios import SCENARIOS, make_trial, reading_error, shifted_excess, sup_difference  # noqa: E402
 
 from hamstudy.reconstruct import reconstruct_ipd, reconstruction_report  # noqa: E402
 
@@ -45,26 +45,6 @@ TAIL_TOL = 0.07  # noisy digitisation after the last at-risk time: one step (see
 
 def _km(time, event):
     return KaplanMeierFitter().fit(np.asarray(time, float), np.asarray(event, int))
-
-
-def sup_difference(k1, k2) -> float:
-    grid = np.union1d(k1.survival_function_.index, k2.survival_function_.index)
-    a = k1.survival_function_at_times(grid).to_numpy()
-    b = k2.survival_function_at_times(grid).to_numpy()
-    return float(np.max(np.abs(a - b)))
-
-
-def shifted_excess(k_true, k_rec, delta: float, t_max: float) -> float:
-    """How far the reconstructed curve leaves the band [S(t + delta), S(t - delta)] of the true one,
-    for t <= t_max: the vertical error once a horizontal reading error of delta is allowed."""
-    j1 = k_true.survival_function_.index.to_numpy()
-    j2 = k_rec.survival_function_.index.to_numpy()
-    grid = np.unique(np.concatenate([j1, j1 + delta, j1 - delta, j2]))
-    grid = grid[(grid >= 0) & (grid <= t_max)]
-    s = k_rec.survival_function_at_times(grid).to_numpy()
-    upper = k_true.survival_function_at_times(np.clip(grid - delta, 0, None)).to_numpy()
-    lower = k_true.survival_function_at_times(grid + delta).to_numpy()
-    return float(np.max(np.clip(np.maximum(s - upper, lower - s), 0, None)))
 
 
 def hazard_ratio(frames) -> float:
@@ -185,7 +165,7 @@ def test_round_trip_noisy_digitisation(name, seed):
     seeds 0-19 (tests/reference/reconstruct_scenarios.py): 0.087 in the tail (seed 5 treated, 4
     at risk), events 2 off among 81 (2.5%; seed 8 control). The HR agrees within 5% in both."""
     strict_until, tail_tol, event_tol = NOISY[name]
-    delta = 3 * 0.002 * SCENARIOS[name].follow_up
+    delta = reading_error(SCENARIOS[name])
     res = reconstruct_trial(name, seed)
     for label, (arm, ipd) in res.items():
         truth = _km(arm["time"], arm["event"])

@@ -213,9 +213,9 @@ def guyot(
         "even" is the published algorithm (with :data:`GUARDS`). "adaptive" also fits with
         :data:`REFINEMENTS` (in the intervals only, in the intervals and after the last at-risk
         time, and with a constant censoring hazard in the intervals) and keeps, of these and the
-        published fit, the one closest to the digitised curve
-        (largest distance) among those within EVENT_SLACK of ``total_events`` and GAP_LIMIT of the
-        curve; if none is, the one with the smallest larger-of relative event error and distance.
+        published fit, the one closest to the digitised curve (largest distance) among those within
+        EVENT_SLACK of ``total_events`` and GAP_LIMIT of the curve; if none is, the one with the
+        smallest larger-of relative event error and distance.
     """
     if censoring not in CENSORING_MODES:
         raise ValueError(f"censoring must be one of {CENSORING_MODES}; got {censoring!r}")
@@ -267,8 +267,7 @@ def _core(t, s, lower, n_risk, total_events, interval_shapes: str, adaptive_last
             return int(st.nhat[nxt])
 
         best = None
-        mode = interval_shapes
-        for shape in _shapes(mode, _censoring_hazard(n_risk[i], target, ratio, span), span):
+        for shape in _shapes(interval_shapes, _censoring_hazard(n_risk[i], target, ratio, span), span):
             box["lam"] = shape
             c_i, got, ok = _search(run, first_guess, target, upper=int(n_risk[i]))
             key = (abs(got - target), *st.gap(lo, nxt - 1))

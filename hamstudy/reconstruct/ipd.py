@@ -54,6 +54,7 @@ def _rows_from_guyot(t: np.ndarray, fit) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _rows_from_exact(fit) -> tuple[np.ndarray, np.ndarray]:
+    """Events at the drop times, censorings where the exact reading placed them."""
     times = np.concatenate([np.repeat(fit.time, fit.events), fit.censor_times])
     flags = np.concatenate([np.ones(int(fit.events.sum()), np.int64), np.zeros(fit.censor_times.size, np.int64)])
     return times, flags
@@ -127,23 +128,24 @@ def reconstruct_ipd(curve, at_risk=None, *, total_events=None, arm=None, censori
     constant censoring hazard (steady dropout) in every interval, which a noisy digitisation
     cannot tell apart from the other shapes by the distance to the curve. Of the refined and
     published fits it keeps the closest to the digitised curve among those within 2% of
-    ``total_events`` (noise in a digitisation can move an event or two; a fit that insists on
-    the exact total may then leave visible drops of the tail undrawn).
+    ``total_events`` and 0.1 of every digitised point (noise in a digitisation can move an event
+    or two; a fit that insists on the exact total may then leave visible drops of the tail
+    undrawn).
 
     The drops of the curve carry the information: a drop of 1/n means n were at risk. When every
     survival value is exact, or rounded finely enough that a single event cannot vanish in the
     rounding (half a unit of the last decimal, times the number randomised, over the lowest
     positive survival, below 1/2: 3 decimals for 250 athletes above S = 0.25, 2 decimals for 20
-    above S = 0.2) - or more coarsely, when
-    the reading then gives exactly ``total_events`` - ``censoring="adaptive"`` does not estimate
-    at all. It reads the events and the number at risk at every drop off the
-    curve (the ``d/n`` whose ``1 - d/n`` matches each drop within the precision of the values,
-    chosen jointly so that the numbers at risk fall over time and match the published table,
-    fewest ties first) and places the censorings evenly between consecutive event and at-risk
-    times. The reconstructed curve is then the published one to within the precision of the
-    values; the method string starts "exact inversion". If no such reading exists (coarser
-    values, noise, or a table that contradicts the curve), Guyot's algorithm is used as above.
-    See :mod:`hamstudy.reconstruct.exact`.
+    above S = 0.2), or more coarsely when the reading then gives exactly ``total_events``,
+    ``censoring="adaptive"`` does not estimate at all. It reads the events and the number at risk
+    at every drop off the curve (the ``d/n`` whose ``1 - d/n`` matches each drop within the
+    precision of the values, chosen jointly so that the numbers at risk fall over time and match
+    the published table; fewest ties first, unless another reading gives ``total_events``) and
+    places the censorings evenly between consecutive event and at-risk times. The reconstructed
+    curve is then the published one to within the precision of the values; the method string
+    starts "exact inversion". If no such reading exists (coarser values, noise, or a table that
+    contradicts the curve), Guyot's algorithm is used as above. See
+    :mod:`hamstudy.reconstruct.exact`.
 
     R equivalents: ``IPDfromKM::getIPD`` and ``reconstructKM::KM_reconstruct``, both
     implementations of the same published code. Unlike them this function inserts the at-risk

@@ -72,14 +72,44 @@ def km_points(time: np.ndarray, event: np.ndarray) -> pd.DataFrame:
     return pts
 
 
+# time jitter of a noisy digitisation, as a share of the time axis (one sd)
+TIME_JITTER = 0.002
+
+
+def reading_error(sc: Scenario) -> float:
+    """The horizontal reading error allowed when comparing a noisy digitisation: 3 sd of its jitter."""
+    return 3 * TIME_JITTER * sc.follow_up
+
+
+def sup_difference(k1, k2) -> float:
+    """sup |S1 - S2| of two lifelines Kaplan-Meier fits (reached at a jump of one of them)."""
+    grid = np.union1d(k1.survival_function_.index, k2.survival_function_.index)
+    a = k1.survival_function_at_times(grid).to_numpy()
+    b = k2.survival_function_at_times(grid).to_numpy()
+    return float(np.max(np.abs(a - b)))
+
+
+def shifted_excess(k_true, k_rec, delta: float, t_max: float) -> float:
+    """How far the reconstructed curve leaves the band [S(t + delta), S(t - delta)] of the true one,
+    for t <= t_max: the vertical error once a horizontal reading error of delta is allowed."""
+    j1 = k_true.survival_function_.index.to_numpy()
+    j2 = k_rec.survival_function_.index.to_numpy()
+    grid = np.unique(np.concatenate([j1, j1 + delta, j1 - delta, j2]))
+    grid = grid[(grid >= 0) & (grid <= t_max)]
+    s = k_rec.survival_function_at_times(grid).to_numpy()
+    upper = k_true.survival_function_at_times(np.clip(grid - delta, 0, None)).to_numpy()
+    lower = k_true.survival_function_at_times(grid + delta).to_numpy()
+    return float(np.max(np.clip(np.maximum(s - upper, lower - s), 0, None)))
+
+
 def digitise_noisily(curve: pd.DataFrame, rng: np.random.Generator, t_range: float) -> pd.DataFrame:
-    """Two points per step, jittered (time sd 0.2% of the axis, survival sd 0.003), percent, shuffled."""
+    """Two points per step, jittered (time sd TIME_JITTER of the axis, survival sd 0.003), percent, shuffled."""
     t = curve["time"].to_numpy()
     s = curve["survival"].to_numpy()
     before = np.concatenate([[1.0], s[:-1]])
     tt = np.concatenate([t, t])
     ss = np.concatenate([before, s])
-    tt = np.clip(tt + rng.normal(0, 0.002 * t_range, tt.size), 0, None)
+    tt = np.clip(tt + rng.normal(0, TIME_JITTER * t_range, tt.size), 0, None)
     ss = np.clip(ss + rng.normal(0, 0.003, ss.size), 0, 1)
     order = rng.permutation(tt.size)
     return pd.DataFrame({"time": tt[order], "survival": 100 * ss[order]})
@@ -139,18 +169,10 @@ def worst_case(name: str, seeds, decimals: int | None = None) -> dict:
             k1 = KaplanMeierFitter().fit(arm["time"], arm["event"])
             k2 = KaplanMeierFitter().fit(ipd["time"], ipd["event"])
             if sc.noise:
-                import sys as _sys
-                from pathlib import Path as _Path
-
-                _sys.path.insert(0, str(_Path(__file__).resolve().parents[1]))
-                from test_reconstruct_roundtrip import shifted_excess
-
-                delta = 3 * 0.002 * sc.follow_up
-                sup = shifted_excess(k1, k2, delta, float(arm["at_risk"]["time"].max()))
-                tail = shifted_excess(k1, k2, delta, float(arm["time"].max()) + 1)
+                sup = shifted_excess(k1, k2, reading_error(sc), float(arm["at_risk"]["time"].max()))
+                tail = shifted_excess(k1, k2, reading_error(sc), float(arm["time"].max()) + 1)
             else:
-                grid = np.union1d(k1.survival_function_.index, k2.survival_function_.index)
-                sup = tail = float(np.abs(k1.survival_function_at_times(grid).to_numpy() - k2.survival_function_at_times(grid).to_numpy()).max())
+                sup = tail = sup_difference(k1, k2)
             worst["sup"] = max(worst["sup"], sup)
             worst["sup_tail"] = max(worst["sup_tail"], tail)
             worst["events"] = max(worst["events"], abs(ipd["event"].sum() / max(arm["event"].sum(), 1) - 1))
